@@ -1,0 +1,206 @@
+import type { SqlMigration } from '../../store/migrate.ts';
+import type { DomainId } from '../domain-ids.ts';
+
+/**
+ * Domain database migrations. 0001 is the v1 catalog (sandbox/domains/catalog) frozen as SQL:
+ * change a dataset by adding a migration here and editing the catalog; a test checks that every
+ * migrated database matches the catalog column for column. Tables carry no indexes at creation:
+ * the loader builds them after COPY (see generator/load.ts), which keeps bulk loads fast.
+ */
+const COMMON = `-- Reference geography (public, L1): district → street → community → grid.
+CREATE TABLE geo_unit (
+  code text PRIMARY KEY,
+  level text NOT NULL CHECK (level IN ('district', 'street', 'community', 'grid')),
+  parent_code text,
+  name_zh text NOT NULL,
+  name_en text NOT NULL,
+  urban_village boolean NOT NULL DEFAULT false
+);
+-- What was loaded into this domain: seed, size, snapshot date, generator version, content hash.
+CREATE TABLE lab_meta (
+  key text PRIMARY KEY,
+  value text NOT NULL
+);
+`;
+
+export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
+  registry: [{ name: '0001-initial', up: COMMON + `
+CREATE TABLE household (
+  household_id bigint NOT NULL,
+  household_type text NOT NULL,
+  address text NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL,
+  created_on date NOT NULL
+);
+CREATE TABLE person (
+  person_id bigint NOT NULL,
+  id_number text NOT NULL,
+  name text NOT NULL,
+  sex text NOT NULL,
+  birth_date date NOT NULL,
+  phone text,
+  household_id bigint NOT NULL,
+  household_type text NOT NULL,
+  native_region_code text NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL,
+  address text NOT NULL,
+  registered_on date NOT NULL,
+  status text NOT NULL,
+  deregistered_on date
+);
+CREATE TABLE reference_photo (
+  id_number text NOT NULL,
+  photo_ref text,
+  captured_on date NOT NULL
+);
+` }],
+  social: [{ name: '0001-initial', up: COMMON + `
+CREATE TABLE employment (
+  employment_id bigint NOT NULL,
+  id_number text NOT NULL,
+  industry text NOT NULL,
+  work_district_code text NOT NULL,
+  work_street_code text NOT NULL,
+  work_community_code text NOT NULL,
+  work_grid_code text NOT NULL,
+  start_date date NOT NULL,
+  end_date date,
+  monthly_wage integer NOT NULL
+);
+CREATE TABLE insurance (
+  id_number text NOT NULL,
+  insurance_type text NOT NULL,
+  contribution_base integer NOT NULL,
+  first_paid_month date NOT NULL,
+  last_paid_month date NOT NULL
+);
+` }],
+  health: [{ name: '0001-initial', up: COMMON + `
+CREATE TABLE chronic_condition (
+  record_id bigint NOT NULL,
+  id_number text NOT NULL,
+  condition text NOT NULL,
+  diagnosed_on date NOT NULL,
+  last_visit_on date NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL
+);
+CREATE TABLE pregnancy (
+  pregnancy_id bigint NOT NULL,
+  id_number text NOT NULL,
+  registered_on date NOT NULL,
+  expected_delivery date NOT NULL,
+  status text NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL
+);
+CREATE TABLE birth (
+  birth_id bigint NOT NULL,
+  mother_id_number text NOT NULL,
+  birth_date date NOT NULL,
+  sex text NOT NULL,
+  district_code text NOT NULL
+);
+` }],
+  civil: [{ name: '0001-initial', up: COMMON + `
+CREATE TABLE elderly_alone (
+  id_number text NOT NULL,
+  kind text NOT NULL,
+  since date NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL
+);
+CREATE TABLE disability (
+  id_number text NOT NULL,
+  disability_type text NOT NULL,
+  grade text NOT NULL,
+  certified_on date NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL
+);
+CREATE TABLE subsidy (
+  subsidy_id bigint NOT NULL,
+  id_number text NOT NULL,
+  subsidy_type text NOT NULL,
+  monthly_amount integer NOT NULL,
+  since date NOT NULL,
+  until date,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL
+);
+CREATE TABLE death (
+  id_number text NOT NULL,
+  death_date date NOT NULL,
+  district_code text NOT NULL
+);
+` }],
+  housing: [{ name: '0001-initial', up: COMMON + `
+CREATE TABLE rental_house (
+  house_id bigint NOT NULL,
+  address text NOT NULL,
+  address_key text NOT NULL,
+  owner_id_number text NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL,
+  urban_village boolean NOT NULL,
+  rooms integer NOT NULL,
+  area_m2 integer NOT NULL,
+  registered_on date NOT NULL
+);
+CREATE TABLE tenancy (
+  tenancy_id bigint NOT NULL,
+  house_id bigint NOT NULL,
+  tenant_id_number text NOT NULL,
+  start_date date NOT NULL,
+  end_date date
+);
+CREATE TABLE self_declaration (
+  declaration_id bigint NOT NULL,
+  house_id bigint NOT NULL,
+  declared_on date NOT NULL
+);
+` }],
+  grid: [{ name: '0001-initial', up: COMMON + `
+CREATE TABLE visit (
+  visit_id bigint NOT NULL,
+  id_number text NOT NULL,
+  address_key text NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL,
+  visited_on date NOT NULL,
+  worker_id text NOT NULL,
+  purpose text NOT NULL,
+  photo_ref text
+);
+CREATE TABLE incident (
+  incident_id bigint NOT NULL,
+  address_key text NOT NULL,
+  district_code text NOT NULL,
+  street_code text NOT NULL,
+  community_code text NOT NULL,
+  grid_code text NOT NULL,
+  reported_on date NOT NULL,
+  category text NOT NULL
+);
+` }],
+};

@@ -1,0 +1,37 @@
+/**
+ * Every error code of the lab, in one place. Codes are stable: never reuse or renumber one.
+ * `status` is the HTTP status the server answers with; `kind` says whose fault it is
+ * (n8n's split): `user` (your input), `operational` (transient, may be retried),
+ * `unexpected` (a bug, logged with its stack, answered with 500).
+ * Documentation anchors: docs/errors.md#lab-e0xx.
+ */
+export type ErrorKind = 'user' | 'operational' | 'unexpected';
+
+export interface ErrorCodeSpec {
+  readonly status: 400 | 401 | 403 | 404 | 409 | 413 | 422 | 429 | 500 | 503;
+  readonly kind: ErrorKind;
+  readonly zh: string;
+  readonly en: string;
+}
+
+export const ERROR_CODES = {
+  'LAB-E001': { status: 500, kind: 'unexpected', zh: '内部错误', en: 'Internal error' },
+  'LAB-E002': { status: 400, kind: 'user', zh: '请求格式错误', en: 'Malformed request' },
+  'LAB-E003': { status: 422, kind: 'user', zh: '请求内容校验失败', en: 'Request failed validation' },
+  'LAB-E004': { status: 404, kind: 'user', zh: '资源不存在', en: 'Not found' },
+  'LAB-E005': { status: 413, kind: 'user', zh: '请求体过大', en: 'Request body too large' },
+  'LAB-E006': { status: 429, kind: 'user', zh: '请求过于频繁', en: 'Too many requests' },
+  'LAB-E010': { status: 401, kind: 'user', zh: '用户名或密码错误', en: 'Wrong user name or password' },
+  'LAB-E011': { status: 401, kind: 'user', zh: '未登录或会话已过期', en: 'Not signed in or session expired' },
+  'LAB-E012': { status: 403, kind: 'user', zh: '无权执行此操作', en: 'Not allowed' },
+  'LAB-E013': { status: 429, kind: 'user', zh: '登录失败次数过多，账户暂时锁定', en: 'Too many failed logins; account temporarily locked' },
+  'LAB-E014': { status: 409, kind: 'user', zh: '用户已存在', en: 'User already exists' },
+  'LAB-E020': { status: 503, kind: 'operational', zh: '数据库不可用', en: 'Database unavailable' },
+  'LAB-E021': { status: 503, kind: 'operational', zh: '任务队列不可用', en: 'Job queue unavailable' },
+  'LAB-E022': { status: 500, kind: 'operational', zh: '数据库初始化失败', en: 'Database provisioning failed' },
+  'LAB-E030': { status: 400, kind: 'user', zh: '命令行参数错误', en: 'Bad command-line arguments' },
+  'LAB-E031': { status: 400, kind: 'user', zh: '配置错误', en: 'Bad configuration' },
+  'LAB-E040': { status: 500, kind: 'operational', zh: '合成数据生成失败', en: 'Synthetic data generation failed' },
+} as const satisfies Record<string, ErrorCodeSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;

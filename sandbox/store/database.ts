@@ -1,0 +1,28 @@
+import type { Kysely } from 'kysely';
+
+/**
+ * One open database, whichever engine runs it (PGlite in embedded mode, Postgres through
+ * postgres.js otherwise). Everything the lab does to a database goes through this handle.
+ */
+export interface Database<Schema = unknown> {
+  /** Logical name: `control` or a domain id. */
+  readonly name: string;
+  readonly engine: 'pglite' | 'postgres';
+  readonly kysely: Kysely<Schema>;
+  /** Runs SQL text with no parameters (DDL, several statements allowed). Never pass user text. */
+  exec(sqlText: string): Promise<void>;
+  /**
+   * Streams rows into a table with COPY … FROM STDIN (text format: tab-separated,
+   * `\N` for NULL, one row per line). Chunks are whole lines. Returns the rows written.
+   */
+  copyIn(table: string, columns: readonly string[], chunks: AsyncIterable<string>): Promise<number>;
+  /** Cheap round trip for health checks. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Quotes an SQL identifier. The one place identifiers are turned into SQL text. */
+export function quoteIdent(name: string): string {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`refusing identifier ${JSON.stringify(name)}`);
+  return `"${name}"`;
+}

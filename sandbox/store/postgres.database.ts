@@ -1,0 +1,54 @@
+import { Kysely } from 'kysely';
+import { PostgresJSDialect } from 'kysely-postgres-js';
+import postgres from 'postgres';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import type { Database } from './database.ts';
+import { quoteIdent } from './database.ts';
+
+export interface PostgresOptions {
+  /** Pool size. */
+  readonly max?: number;
+  /** Milliseconds before a statement is cancelled (0 = no limit). */
+  readonly statementTimeoutMs?: number;
+  readonly applicationName?: string;
+}
+
+/** Opens a database on a real Postgres server through postgres.js. */
+export async function openPostgres<Schema>(name: string, url: string, options: PostgresOptions = {}): Promise<Database<Schema>> {
+  const connection: Record<string, string> = { application_name: options.applicationName ?? `data-lab:${name}` };
+  if (options.statementTimeoutMs) connection['statement_timeout'] = String(options.statementTimeoutMs);
+  const sql = postgres(url, {
+    max: options.max ?? 10,
+    onnotice: () => {},
+    connection,
+    // Dates stay strings (YYYY-MM-DD): no time-zone shifts on calendar dates.
+    types: {
+      date: { to: 1082, from: [1082], serialize: (x: string) => x, parse: (x: string) => x },
+      int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+    },
+  });
+  await sql`SELECT 1`; // fail fast with a clear cause if the server or credentials are wrong
+  const kysely = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  return {
+    name,
+    engine: 'postgres',
+    kysely,
+    exec: async (sqlText) => { await sql.unsafe(sqlText); },
+    copyIn: async (table, columns, chunks) => {
+      const target = `${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')})`;
+      let rows = 0;
+      async function* counted() {
+        for await (const chunk of chunks) {
+          for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) rows++;
+          yield chunk;
+        }
+      }
+      const writable = await sql.unsafe(`COPY ${target} FROM STDIN`).writable();
+      await pipeline(Readable.from(counted()), writable);
+      return rows;
+    },
+    ping: async () => { await sql`SELECT 1`; },
+    close: async () => { await kysely.destroy(); },
+  };
+}
