@@ -20,8 +20,8 @@ class ListProvider implements MigrationProvider {
 }
 
 /** Applies every pending migration; all-or-nothing per migration. */
-export async function migrate(db: Database, migrations: readonly SqlMigration[]): Promise<string[]> {
-  const migrator = new Migrator({ db: db.kysely as Kysely<unknown>, provider: new ListProvider(migrations) });
+export async function migrate<S>(db: Database<S>, migrations: readonly SqlMigration[]): Promise<string[]> {
+  const migrator = new Migrator({ db: db.kysely as unknown as Kysely<unknown>, provider: new ListProvider(migrations) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {
     const failed = results?.find((r) => r.status === 'Error')?.migrationName ?? '?';

@@ -1,0 +1,69 @@
+import type { ColumnType, Generated } from 'kysely';
+
+/** Kysely types of the control database (see control.migrations.ts). */
+export interface ControlSchema {
+  app_user: {
+    id: Generated<number>;
+    username: string;
+    display_name: string;
+    role: 'analyst' | 'officer' | 'researcher' | 'steward' | 'admin';
+    domain: string | null;
+    password_hash: string;
+    disabled: Generated<boolean>;
+    failed_logins: Generated<number>;
+    locked_until: Date | null;
+    created_at: Generated<Date>;
+  };
+  user_session: {
+    id: string;
+    user_id: number;
+    csrf_token: string;
+    created_at: Generated<Date>;
+    expires_at: Date;
+    last_seen_at: Generated<Date>;
+  };
+  catalog_dataset: {
+    id: string;
+    domain: string;
+    table_name: string;
+    label_zh: string;
+    label_en: string;
+    description_zh: string;
+    description_en: string;
+    unit_column: string;
+    unit_kind: string;
+  };
+  catalog_column: {
+    dataset_id: string;
+    name: string;
+    position: number;
+    col_type: string;
+    semantic: string;
+    level: 'L1' | 'L2' | 'L3' | 'L4';
+    label_zh: string;
+    label_en: string;
+    nullable: boolean;
+    code_values: ColumnType<unknown, string | null, string | null> | null;
+    bounds: ColumnType<unknown, string | null, string | null> | null;
+    geo_level: string | null;
+  };
+  geo_unit: {
+    code: string;
+    level: 'district' | 'street' | 'community' | 'grid';
+    parent_code: string | null;
+    name_zh: string;
+    name_en: string;
+    urban_village: boolean;
+  };
+  city_snapshot: {
+    id: number;
+    seed: string;
+    persons: number;
+    as_of: string;
+    generator_version: string;
+    loaded_at: Generated<Date>;
+  };
+}
+
+export type UserRole = ControlSchema['app_user']['role'];
+export const USER_ROLES: readonly UserRole[] = ['analyst', 'officer', 'researcher', 'steward', 'admin'];
