@@ -1,0 +1,116 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DOMAIN_IDS, type DomainId } from '../../domains/domain-ids.ts';
+import { LabError, t } from '../../errors/index.ts';
+import type { Consumer, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
+
+/**
+ * BullMQ driver. BullMQ forbids ':' in queue names, so the logical queue `domain:<id>` is the
+ * BullMQ queue `<id>` under the key prefix `<labPrefix>:domain`: its Redis keys are
+ * `<labPrefix>:domain:<id>:*`. Job ids are the idempotency keys (`<jobId>.<stageId>`).
+ */
+export class BullQueue implements QueueDriver {
+  readonly kind = 'bullmq' as const;
+  private readonly queues = new Map<DomainId, Queue>();
+  private readonly workers = new Set<Worker>();
+  private readonly connection: Redis;
+
+  constructor(private readonly redisUrl: string, private readonly labPrefix: string) {
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, enableOfflineQueue: true });
+    this.connection.on('error', () => { /* surfaced through ping() and health */ });
+  }
+
+  private get keyPrefix() { return `${this.labPrefix}:domain`; }
+
+  private queue(domain: DomainId): Queue {
+    let q = this.queues.get(domain);
+    if (!q) {
+      q = new Queue(domain, { connection: this.connection, prefix: this.keyPrefix });
+      q.on('error', () => {});
+      this.queues.set(domain, q);
+    }
+    return q;
+  }
+
+  async enqueue(msg: StageMessage, options: EnqueueOptions = {}): Promise<void> {
+    if (msg.key.includes(':')) throw new Error(`queue keys may not contain ':' (${msg.key})`);
+    await this.queue(msg.domain).add('stage', { key: msg.key, domain: msg.domain, payload: msg.payload }, {
+      jobId: msg.key,
+      attempts: options.attempts ?? 1,
+      backoff: { type: 'exponential', delay: options.backoffMs ?? 500 },
+      removeOnComplete: { age: 3600, count: 1000 },
+      removeOnFail: { age: 24 * 3600 },
+    });
+  }
+
+  consume(domain: DomainId, handler: StageHandler, options: { concurrency?: number } = {}): Consumer {
+    const aborter = new AbortController();
+    const worker = new Worker(domain, async (job: Job) => {
+      const data = job.data as { key: string; domain: DomainId; payload: unknown };
+      return handler(data, {
+        attempt: job.attemptsMade + 1,
+        progress: async (f) => { await job.updateProgress(Math.round(f * 1000) / 10); },
+        signal: aborter.signal,
+      });
+    }, {
+      connection: new Redis(this.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: this.keyPrefix,
+      concurrency: options.concurrency ?? 1,
+    });
+    worker.on('error', () => {});
+    this.workers.add(worker);
+    return {
+      close: async () => {
+        aborter.abort();
+        this.workers.delete(worker);
+        await worker.close();
+      },
+    };
+  }
+
+  async depth(domain: DomainId): Promise<number> {
+    const c = await this.queue(domain).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
+    return Object.values(c).reduce((a, b) => a + b, 0);
+  }
+
+  async reportHeartbeat(beat: WorkerHeartbeat, ttlMs: number): Promise<void> {
+    await this.connection.set(`${this.labPrefix}:heartbeat:${beat.domain}:${beat.workerId}`, JSON.stringify(beat), 'PX', ttlMs);
+  }
+
+  async heartbeats(domain: DomainId): Promise<WorkerHeartbeat[]> {
+    const keys: string[] = [];
+    let cursor = '0';
+    do {
+      const [next, found] = await this.connection.scan(cursor, 'MATCH', `${this.labPrefix}:heartbeat:${domain}:*`, 'COUNT', 100);
+      cursor = next;
+      keys.push(...found);
+    } while (cursor !== '0');
+    if (keys.length === 0) return [];
+    const values = await this.connection.mget(...keys);
+    return values.filter((v): v is string => v !== null).map((v) => JSON.parse(v) as WorkerHeartbeat);
+  }
+
+  async ping(): Promise<void> {
+    try {
+      if (this.connection.status === 'wait') await this.connection.connect();
+      await this.connection.ping();
+    } catch (cause) {
+      throw new LabError('LAB-E021', { detail: t('无法连接 Redis', 'cannot reach Redis'), cause });
+    }
+  }
+
+  async close(): Promise<void> {
+    for (const w of this.workers) await w.close();
+    this.workers.clear();
+    for (const q of this.queues.values()) await q.close();
+    this.queues.clear();
+    this.connection.disconnect();
+  }
+
+  /** Removes every key of this lab prefix (tests only). */
+  async obliterateAll(): Promise<void> {
+    for (const d of DOMAIN_IDS) await this.queue(d).obliterate({ force: true });
+    const keys = await this.connection.keys(`${this.labPrefix}:heartbeat:*`);
+    if (keys.length) await this.connection.del(...keys);
+  }
+}

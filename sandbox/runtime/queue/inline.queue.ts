@@ -1,0 +1,94 @@
+import type { DomainId } from '../../domains/domain-ids.ts';
+import type { Consumer, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
+
+interface Pending { msg: StageMessage; options: EnqueueOptions; attempt: number }
+
+/**
+ * In-process driver for embedded mode: the same semantics as the BullMQ driver (per-domain FIFO,
+ * idempotent keys, retries with backoff, concurrency per consumer), no Redis.
+ */
+export class InlineQueue implements QueueDriver {
+  readonly kind = 'inline' as const;
+  private readonly waiting = new Map<DomainId, Pending[]>();
+  private readonly keys = new Set<string>();
+  private readonly running = new Map<DomainId, number>();
+  private readonly handlers = new Map<DomainId, { handler: StageHandler; concurrency: number }>();
+  private readonly beats = new Map<string, { beat: WorkerHeartbeat; expires: number }>();
+  private readonly aborter = new AbortController();
+  private closed = false;
+
+  async enqueue(msg: StageMessage, options: EnqueueOptions = {}): Promise<void> {
+    if (this.closed) throw new Error('queue closed');
+    if (this.keys.has(msg.key)) return;
+    this.keys.add(msg.key);
+    const list = this.waiting.get(msg.domain) ?? [];
+    list.push({ msg, options, attempt: 1 });
+    this.waiting.set(msg.domain, list);
+    this.pump(msg.domain);
+  }
+
+  consume(domain: DomainId, handler: StageHandler, options: { concurrency?: number } = {}): Consumer {
+    this.handlers.set(domain, { handler, concurrency: options.concurrency ?? 1 });
+    this.pump(domain);
+    return { close: async () => { this.handlers.delete(domain); } };
+  }
+
+  async depth(domain: DomainId): Promise<number> {
+    return (this.waiting.get(domain)?.length ?? 0) + (this.running.get(domain) ?? 0);
+  }
+
+  async reportHeartbeat(beat: WorkerHeartbeat, ttlMs: number): Promise<void> {
+    this.beats.set(`${beat.domain}/${beat.workerId}`, { beat, expires: Date.now() + ttlMs });
+  }
+
+  async heartbeats(domain: DomainId): Promise<WorkerHeartbeat[]> {
+    const now = Date.now();
+    return [...this.beats.values()].filter((b) => b.beat.domain === domain && b.expires > now).map((b) => b.beat);
+  }
+
+  async ping(): Promise<void> {
+    if (this.closed) throw new Error('queue closed');
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.aborter.abort();
+    this.handlers.clear();
+  }
+
+  private pump(domain: DomainId): void {
+    const h = this.handlers.get(domain);
+    const list = this.waiting.get(domain);
+    if (!h || !list) return;
+    while ((this.running.get(domain) ?? 0) < h.concurrency && list.length > 0) {
+      const item = list.shift();
+      if (!item) break;
+      this.running.set(domain, (this.running.get(domain) ?? 0) + 1);
+      void this.deliver(domain, h.handler, item);
+    }
+  }
+
+  private async deliver(domain: DomainId, handler: StageHandler, item: Pending): Promise<void> {
+    let retry = false;
+    try {
+      await handler(item.msg, { attempt: item.attempt, progress: async () => {}, signal: this.aborter.signal });
+    } catch {
+      retry = item.attempt < (item.options.attempts ?? 1) && !this.closed;
+    } finally {
+      this.running.set(domain, (this.running.get(domain) ?? 1) - 1);
+    }
+    if (retry) {
+      const delay = (item.options.backoffMs ?? 500) * 2 ** (item.attempt - 1);
+      setTimeout(() => {
+        if (this.closed) return;
+        const list = this.waiting.get(domain) ?? [];
+        list.push({ ...item, attempt: item.attempt + 1 });
+        this.waiting.set(domain, list);
+        this.pump(domain);
+      }, delay).unref();
+    } else {
+      this.keys.delete(item.msg.key);
+    }
+    this.pump(domain);
+  }
+}

@@ -1,0 +1,85 @@
+import { randomBytes } from 'node:crypto';
+import { afterEach, describe, expect, it } from 'vitest';
+import { TEST_REDIS_URL } from '../../../tests/support/test-env.ts';
+import { BullQueue } from './bullmq.queue.ts';
+import { InlineQueue } from './inline.queue.ts';
+import type { QueueDriver, StageMessage } from './queue-driver.ts';
+
+const drivers: Record<string, () => QueueDriver> = {
+  inline: () => new InlineQueue(),
+  bullmq: () => new BullQueue(TEST_REDIS_URL, `tq${randomBytes(4).toString('hex')}`),
+};
+
+const waitFor = async (cond: () => boolean, ms = 10_000) => {
+  const start = Date.now();
+  while (!cond()) {
+    if (Date.now() - start > ms) throw new Error('timed out waiting');
+    await new Promise((r) => setTimeout(r, 20));
+  }
+};
+
+for (const [name, make] of Object.entries(drivers)) {
+  describe(`queue driver contract: ${name}`, () => {
+    let q: QueueDriver | undefined;
+    afterEach(async () => {
+      if (q instanceof BullQueue) await q.obliterateAll();
+      await q?.close();
+    });
+
+    it('delivers to the consumer of the right domain only, in order', async () => {
+      q = make();
+      const seen: string[] = [];
+      const other: string[] = [];
+      q.consume('registry', async (m) => { seen.push(m.key); });
+      q.consume('social', async (m) => { other.push(m.key); });
+      for (const k of ['j1.s1', 'j1.s2', 'j1.s3']) await q.enqueue({ key: k, domain: 'registry', payload: { k } });
+      await waitFor(() => seen.length === 3);
+      expect(seen).toEqual(['j1.s1', 'j1.s2', 'j1.s3']);
+      expect(other).toEqual([]);
+    });
+
+    it('an idempotency key enqueued twice while pending is delivered once', async () => {
+      q = make();
+      const msg: StageMessage = { key: 'j2.s1', domain: 'health', payload: { n: 1 } };
+      await q.enqueue(msg);
+      await q.enqueue(msg);
+      expect(await q.depth('health')).toBe(1);
+      const seen: unknown[] = [];
+      q.consume('health', async (m) => { seen.push(m.payload); });
+      await waitFor(() => seen.length === 1);
+      await new Promise((r) => setTimeout(r, 300));
+      expect(seen).toEqual([{ n: 1 }]);
+    });
+
+    it('retries a failing delivery with backoff up to the attempt limit', async () => {
+      q = make();
+      const attempts: number[] = [];
+      q.consume('civil', async (_m, ctx) => {
+        attempts.push(ctx.attempt);
+        if (ctx.attempt < 3) throw new Error('transient');
+      });
+      await q.enqueue({ key: 'j3.s1', domain: 'civil', payload: null }, { attempts: 3, backoffMs: 10 });
+      await waitFor(() => attempts.length === 3);
+      expect(attempts).toEqual([1, 2, 3]);
+    });
+
+    it('keeps worker heartbeats per domain until they expire', async () => {
+      q = make();
+      await q.reportHeartbeat({ domain: 'grid', workerId: 'w1', databaseOk: true, at: new Date().toISOString() }, 10_000);
+      await q.reportHeartbeat({ domain: 'grid', workerId: 'w2', databaseOk: false, at: new Date().toISOString(), error: 'x' }, 50);
+      await new Promise((r) => setTimeout(r, 120));
+      const beats = await q.heartbeats('grid');
+      expect(beats.map((b) => b.workerId)).toEqual(['w1']);
+      expect(await q.heartbeats('housing')).toEqual([]);
+      await expect(q.ping()).resolves.toBeUndefined();
+    });
+  });
+}
+
+describe('bullmq driver with Redis unreachable', () => {
+  it('ping fails with LAB-E021', async () => {
+    const q = new BullQueue('redis://127.0.0.1:1', 'tqdown');
+    await expect(q.ping()).rejects.toMatchObject({ code: 'LAB-E021' });
+    await q.close();
+  });
+});

@@ -1,0 +1,56 @@
+import type { DomainId } from '../../domains/domain-ids.ts';
+
+/**
+ * The only way work reaches a domain: one logical queue per domain, `domain:<id>`.
+ * Postgres is the source of truth for job state; a queue only delivers. Two drivers share this
+ * interface: `inline` (embedded mode, in-process) and `bullmq` (Redis).
+ */
+export interface StageMessage {
+  /** Idempotency key of the delivery: `<jobId>.<stageId>`; a second enqueue of the same key is a no-op while the first is pending. */
+  readonly key: string;
+  readonly domain: DomainId;
+  /** JSON-serialisable payload. Never raw rows, never credentials. */
+  readonly payload: unknown;
+}
+
+export interface DeliveryContext {
+  readonly attempt: number;
+  progress(fraction: number): Promise<void>;
+  readonly signal: AbortSignal;
+}
+
+export type StageHandler = (msg: StageMessage, ctx: DeliveryContext) => Promise<unknown>;
+
+export interface EnqueueOptions {
+  readonly attempts?: number;
+  readonly backoffMs?: number;
+}
+
+export interface Consumer {
+  close(): Promise<void>;
+}
+
+export interface WorkerHeartbeat {
+  readonly domain: DomainId;
+  readonly workerId: string;
+  /** Did the worker's last ping of its own database succeed? */
+  readonly databaseOk: boolean;
+  readonly at: string; // ISO time
+  readonly error?: string;
+}
+
+export interface QueueDriver {
+  readonly kind: 'inline' | 'bullmq';
+  enqueue(msg: StageMessage, options?: EnqueueOptions): Promise<void>;
+  consume(domain: DomainId, handler: StageHandler, options?: { concurrency?: number }): Consumer;
+  /** Number of deliveries waiting or running for a domain. */
+  depth(domain: DomainId): Promise<number>;
+  reportHeartbeat(beat: WorkerHeartbeat, ttlMs: number): Promise<void>;
+  /** Latest unexpired heartbeat per worker, per domain. */
+  heartbeats(domain: DomainId): Promise<WorkerHeartbeat[]>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The logical queue name of a domain (a contract: `domain:<id>`). */
+export const queueName = (domain: DomainId) => `domain:${domain}`;
