@@ -1,0 +1,22 @@
+export const USAGE = `Data Lab — 数据实验室
+
+Usage: npm run lab -- <command> [options]      (npm start = npm run lab -- start)
+
+  start                          boot the lab: migrate, seed a small city on first start, start the
+                                 domain workers and the server; prints the URL and demo logins
+  migrate                        create (Postgres mode: provision databases and roles) and migrate every database
+  seed --persons N --seed S [--truth FILE] [--as-of YYYY-MM-DD]
+                                 load a deterministic synthetic city into the six domains and write
+                                 its ground truth to FILE (outside every domain)
+  user add --username U --role ROLE [--domain D] [--display-name NAME]
+                                 create a user; the password is read from standard input
+                                 (roles: analyst officer researcher steward admin; stewards need --domain)
+  worker --domain D              run one domain's worker (Postgres mode); it holds only that domain's
+                                 credentials (LAB_DOMAIN_DATABASE_URL, else <LAB_DATA_DIR>/secrets/D.json)
+  reset --yes                    delete every database of this lab (embedded: the data folder)
+  help                           this text
+
+Environment: PORT (8080), LAB_DATA_DIR (.lab-data/), DATABASE_URL (Postgres admin URL; unset = embedded
+PGlite), REDIS_URL (needed with DATABASE_URL), LAB_DEMO_PASSWORD, LAB_DB_PREFIX (lab),
+LAB_SEED_PERSONS (20000), LAB_LOG_LEVEL (info).
+`;

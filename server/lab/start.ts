@@ -1,0 +1,167 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { spawn, type ChildProcess } from 'node:child_process';
+import type { Logger } from 'pino';
+import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
+import { BullQueue } from '../../sandbox/runtime/queue/bullmq.queue.ts';
+import { InlineQueue } from '../../sandbox/runtime/queue/inline.queue.ts';
+import type { QueueDriver } from '../../sandbox/runtime/queue/queue-driver.ts';
+import { startDomainWorker, type DomainWorker } from '../../sandbox/runtime/worker/domain-worker.ts';
+import type { Database } from '../../sandbox/store/database.ts';
+import type { LabConfig } from '../../sandbox/store/lab-config.ts';
+import { redactUrl } from '../../sandbox/store/lab-config.ts';
+import { roleUrl } from '../../sandbox/store/topology.ts';
+import { buildApp } from '../app.ts';
+import type { ControlSchema } from '../db/control.schema.ts';
+import { DEMO_USERS, demoPassword, ensureDemoUsers } from './demo-users.ts';
+import { healthProbe } from './health.ts';
+import { openControl, openDomains, seedLab } from './lab-services.ts';
+
+export interface RunningLab {
+  readonly url: string;
+  readonly port: number;
+  readonly control: Database<ControlSchema>;
+  readonly queue: QueueDriver;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions {
+  /** Persons of the city seeded on first start. */
+  readonly seedPersons: number;
+  readonly seedName: string;
+  /** Print the banner to stdout (the CLI does; tests do not). */
+  readonly banner: boolean;
+}
+
+/**
+ * Boots the whole lab. Embedded mode: everything in this process (PGlite, inline queue, in-process
+ * domain workers). Postgres mode: provisions with the admin URL, seeds through a child process,
+ * runs each domain worker as its own child process that receives only its own domain's
+ * credentials, and the server itself keeps only the control database's.
+ */
+export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOptions): Promise<RunningLab> {
+  const modeText = cfg.mode === 'embedded'
+    ? `embedded (PGlite in ${cfg.dataDir}/pglite, in-process queue)`
+    : `postgres (${redactUrl(cfg.adminUrl ?? '')}, BullMQ on ${redactUrl(cfg.redisUrl ?? '')})`;
+  logger.info({ mode: cfg.mode }, `starting Data Lab in ${cfg.mode} mode`);
+  if (opts.banner) process.stdout.write(`\nData Lab 数据实验室 — mode: ${modeText}\n`);
+
+  const control = await openControl(cfg, logger);
+  const stops: (() => Promise<void>)[] = [];
+  let queue: QueueDriver;
+
+  const snapshot = await control.kysely.selectFrom('city_snapshot').selectAll().executeTakeFirst();
+  if (cfg.mode === 'embedded') {
+    queue = new InlineQueue();
+    const domains = await openDomains(cfg);
+    const workers: DomainWorker[] = [];
+    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
+    if (!snapshot) {
+      if (opts.banner) process.stdout.write(`Seeding a synthetic city of ${opts.seedPersons} persons (first start)…\n`);
+      await seedLab(control, domains, { persons: opts.seedPersons, seed: opts.seedName }, logger);
+    }
+    stops.push(async () => {
+      for (const w of workers) await w.stop();
+      for (const d of DOMAIN_IDS) await domains[d].close();
+    });
+  } else {
+    if (!cfg.redisUrl) throw new Error('postgres mode needs REDIS_URL');
+    queue = new BullQueue(cfg.redisUrl, cfg.dbPrefix);
+    await queue.ping();
+    if (!snapshot) {
+      if (opts.banner) process.stdout.write(`Seeding a synthetic city of ${opts.seedPersons} persons (first start)…\n`);
+      const domains = await openDomains(cfg);
+      try {
+        await seedLab(control, domains, { persons: opts.seedPersons, seed: opts.seedName }, logger);
+      } finally {
+        for (const d of DOMAIN_IDS) await domains[d].close();
+      }
+    }
+    const children = DOMAIN_IDS.map((d) => superviseWorker(cfg, d, logger));
+    stops.push(async () => { await Promise.all(children.map((c) => c.stop())); });
+  }
+
+  const { password, generated } = demoPassword(cfg.dataDir, cfg.demoPassword);
+  const withDemo = cfg.mode === 'embedded' || cfg.demoPassword !== undefined;
+  if (withDemo) await ensureDemoUsers(control, password);
+
+  const app = buildApp({
+    control, logger,
+    health: healthProbe(cfg.mode, control, queue),
+    config: { secureCookies: process.env['LAB_SECURE_COOKIES'] === '1' },
+  });
+  const server = await new Promise<ServerType>((resolve) => {
+    const s = serve({ fetch: app.fetch, port: cfg.port, hostname: process.env['LAB_HOST'] ?? '127.0.0.1' }, () => resolve(s));
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : cfg.port;
+  const url = `http://localhost:${port}`;
+  logger.info({ url }, 'listening');
+
+  if (opts.banner) {
+    const city = await control.kysely.selectFrom('city_snapshot').selectAll().executeTakeFirst();
+    const lines = [
+      city ? `City: ${city.persons} persons, seed "${city.seed}", snapshot ${city.as_of}` : 'City: not seeded (run `npm run lab -- seed`)',
+      `Open ${url}   API docs: ${url}/api/docs   health: ${url}/api/health`,
+    ];
+    if (withDemo) {
+      lines.push(`Demo logins — password: ${password}${generated ? `  (generated; kept in ${cfg.dataDir}/demo-password, or set LAB_DEMO_PASSWORD)` : ' (LAB_DEMO_PASSWORD)'}`);
+      for (const u of DEMO_USERS) lines.push(`  ${u.username.padEnd(18)} ${u.what}`);
+    }
+    process.stdout.write(lines.join('\n') + '\n\n');
+  }
+
+  let stopped = false;
+  return {
+    url, port, control, queue,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      logger.info('shutting down: closing the server, then workers and databases');
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const s of stops) await s();
+      await queue.close();
+      await control.close();
+    },
+  };
+}
+
+/**
+ * Runs one domain worker as a child process and restarts it if it dies. The child's environment
+ * carries only its own domain's database URL — not the admin URL, not another domain's.
+ */
+function superviseWorker(cfg: LabConfig, domain: DomainId, logger: Logger): { stop(): Promise<void> } {
+  let child: ChildProcess | undefined;
+  let stopping = false;
+  let restarts = 0;
+  const launch = () => {
+    const env: NodeJS.ProcessEnv = {
+      PATH: process.env['PATH'],
+      HOME: process.env['HOME'],
+      LAB_DOMAIN_DATABASE_URL: roleUrl(cfg, domain),
+      REDIS_URL: cfg.redisUrl,
+      LAB_DB_PREFIX: cfg.dbPrefix,
+      LAB_LOG_LEVEL: cfg.logLevel,
+    };
+    child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? 'server/main.ts', 'worker', '--domain', domain], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child.on('exit', (code, signal) => {
+      if (stopping) return;
+      restarts++;
+      const delay = Math.min(30_000, 500 * 2 ** Math.min(restarts, 6));
+      logger.warn({ domain, code, signal, delay }, 'domain worker exited; restarting');
+      setTimeout(() => { if (!stopping) launch(); }, delay).unref();
+    });
+  };
+  launch();
+  return {
+    async stop() {
+      stopping = true;
+      const c = child;
+      if (!c || c.exitCode !== null) return;
+      await new Promise<void>((resolve) => {
+        c.once('exit', () => resolve());
+        c.kill('SIGTERM');
+        setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+      });
+    },
+  };
+}
