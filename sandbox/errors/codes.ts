@@ -32,6 +32,11 @@ export const ERROR_CODES = {
   'LAB-E030': { status: 400, kind: 'user', zh: '命令行参数错误', en: 'Bad command-line arguments' },
   'LAB-E031': { status: 400, kind: 'user', zh: '配置错误', en: 'Bad configuration' },
   'LAB-E040': { status: 500, kind: 'operational', zh: '合成数据生成失败', en: 'Synthetic data generation failed' },
+  'LAB-E050': { status: 422, kind: 'user', zh: '表达式语法错误', en: 'Expression syntax error' },
+  'LAB-E051': { status: 422, kind: 'user', zh: '表达式类型错误', en: 'Expression type error' },
+  'LAB-E052': { status: 422, kind: 'user', zh: '未知的列', en: 'Unknown column' },
+  'LAB-E053': { status: 422, kind: 'user', zh: '未知或不允许的函数', en: 'Unknown or disallowed function' },
+  'LAB-E054': { status: 422, kind: 'user', zh: '表达式过长或嵌套过深', en: 'Expression too long or too deeply nested' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,8 +8,12 @@ export interface LabErrorOptions {
   readonly nodeId?: string;
   /** The field (JSON path or parameter name) the error is about. */
   readonly field?: string;
+  /** Character range in the text the error is about (expressions, policy files): [start, end). */
+  readonly span?: Span;
   readonly cause?: unknown;
 }
+
+export interface Span { readonly start: number; readonly end: number }
 
 export type Lang = 'zh-CN' | 'en';
 
@@ -22,6 +26,7 @@ export class LabError extends Error {
   readonly hint: { readonly zh: string; readonly en: string } | undefined;
   readonly nodeId: string | undefined;
   readonly field: string | undefined;
+  readonly span: Span | undefined;
 
   constructor(code: ErrorCode, options: LabErrorOptions = {}) {
     const spec = ERROR_CODES[code];
@@ -34,6 +39,7 @@ export class LabError extends Error {
     this.hint = options.hint;
     this.nodeId = options.nodeId;
     this.field = options.field;
+    this.span = options.span;
   }
 
   /** The message in the requested language: the code's title, then the detail. */
@@ -51,6 +57,7 @@ export class LabError extends Error {
       ...(this.hint ? { hint: lang === 'zh-CN' ? this.hint.zh : this.hint.en } : {}),
       ...(this.nodeId !== undefined ? { nodeId: this.nodeId } : {}),
       ...(this.field !== undefined ? { field: this.field } : {}),
+      ...(this.span !== undefined ? { span: { start: this.span.start, end: this.span.end } } : {}),
     };
   }
 }
@@ -61,6 +68,7 @@ export interface LabErrorBody {
   hint?: string;
   nodeId?: string;
   field?: string;
+  span?: { start: number; end: number };
 }
 
 export const isLabError = (e: unknown): e is LabError => e instanceof LabError;
