@@ -1,0 +1,131 @@
+import type { Expr } from '../expr/ast.ts';
+import type { Checked } from '../expr/check.ts';
+import type { ExprType } from '../expr/types.ts';
+import type { SqlParams } from './sql-params.ts';
+
+export interface ExprCompileContext {
+  readonly params: SqlParams;
+  /** SQL for a column of the input (through the identifier sanitiser). */
+  readonly column: (name: string) => string;
+  /** The snapshot date (`as_of()`, `age()`), 'YYYY-MM-DD'. */
+  readonly asOf: string;
+}
+
+type FnTemplate = (args: readonly string[], ctx: ExprCompileContext, call: Extract<Expr, { kind: 'call' }>) => string;
+
+const asOf = (ctx: ExprCompileContext) => ctx.params.add(ctx.asOf, 'date');
+const birthFromId = (x: string) => `to_date(substr(${x}, 7, 8), 'YYYYMMDD')`;
+const ageAt = (ctx: ExprCompileContext, d: string) => `date_part('year', age(${asOf(ctx)}, ${d}))::bigint`;
+const at = (a: readonly string[], i: number) => a[i] ?? 'NULL';
+
+/**
+ * SQL templates of the whitelisted functions (sandbox/expr/functions.ts). Arguments arrive
+ * compiled; the templates add only fixed SQL, never user text.
+ */
+export const FUNCTION_SQL: Record<string, FnTemplate> = {
+  age: (a, ctx) => ageAt(ctx, at(a, 0)),
+  as_of: (_a, ctx) => asOf(ctx),
+  year: (a) => `date_part('year', ${at(a, 0)})::bigint`,
+  month: (a) => `date_part('month', ${at(a, 0)})::bigint`,
+  quarter: (a) => `date_part('quarter', ${at(a, 0)})::bigint`,
+  month_start: (a) => `date_trunc('month', ${at(a, 0)})::date`,
+  days_between: (a) => `(${at(a, 1)} - ${at(a, 0)})`,
+  months_between: (a) => `(date_part('year', age(${at(a, 1)}, ${at(a, 0)})) * 12 + date_part('month', age(${at(a, 1)}, ${at(a, 0)})))::bigint`,
+  add_days: (a) => `(${at(a, 0)} + ${at(a, 1)}::integer)`,
+  add_months: (a) => `(${at(a, 0)} + make_interval(months => ${at(a, 1)}::integer))::date`,
+  age_from_id: (a, ctx) => ageAt(ctx, birthFromId(at(a, 0))),
+  birth_date_from_id: (a) => birthFromId(at(a, 0)),
+  sex_from_id: (a) => `(CASE (ascii(substr(${at(a, 0)}, 17, 1)) - 48) % 2 WHEN 1 THEN 'M' WHEN 0 THEN 'F' END)`,
+  region_of_id: (a) => `substr(${at(a, 0)}, 1, 6)`,
+  province_of_id: (a) => `substr(${at(a, 0)}, 1, 2)`,
+  length: (a) => `char_length(${at(a, 0)})::bigint`,
+  lower: (a) => `lower(${at(a, 0)})`,
+  upper: (a) => `upper(${at(a, 0)})`,
+  trim: (a) => `btrim(${at(a, 0)})`,
+  substr: (a) => (a.length === 3 ? `substr(${at(a, 0)}, ${at(a, 1)}::integer, ${at(a, 2)}::integer)` : `substr(${at(a, 0)}, ${at(a, 1)}::integer)`),
+  starts_with: (a) => `starts_with(${at(a, 0)}, ${at(a, 1)})`,
+  ends_with: (a) => `(right(${at(a, 0)}, char_length(${at(a, 1)})) = ${at(a, 1)})`,
+  contains: (a) => `(strpos(${at(a, 0)}, ${at(a, 1)}) > 0)`,
+  abs: (a) => `abs(${at(a, 0)})`,
+  round: (a) => (a.length === 2 ? `round((${at(a, 0)})::numeric, ${at(a, 1)}::integer)` : `round((${at(a, 0)})::numeric)`),
+  floor: (a) => `floor(${at(a, 0)})::bigint`,
+  ceil: (a) => `ceil(${at(a, 0)})::bigint`,
+  bucket: (a, ctx, call) => {
+    // Boundaries were checked to be increasing integer constants; labels go in as parameters.
+    const bounds = call.args.slice(1).map(constantInt);
+    const x = at(a, 0);
+    const parts = [`WHEN ${x} IS NULL THEN NULL`, `WHEN ${x} < ${at(a, 1)} THEN NULL`];
+    for (let i = 1; i < bounds.length; i++) {
+      const lo = bounds[i - 1] as number;
+      const hi = bounds[i] as number;
+      parts.push(`WHEN ${x} < ${at(a, i + 1)} THEN ${ctx.params.add(hi - lo === 1 ? `${lo}` : `${lo}-${hi - 1}`, 'text')}`);
+    }
+    parts.push(`ELSE ${ctx.params.add(`${bounds[bounds.length - 1] as number}+`, 'text')}`);
+    return `(CASE ${parts.join(' ')} END)`;
+  },
+  coalesce: (a) => `COALESCE(${a.join(', ')})`,
+  nullif: (a) => `NULLIF(${at(a, 0)}, ${at(a, 1)})`,
+  greatest: (a) => `GREATEST(${a.join(', ')})`,
+  least: (a) => `LEAST(${a.join(', ')})`,
+};
+
+function constantInt(e: Expr): number {
+  if (e.kind === 'literal' && typeof e.value === 'number') return e.value;
+  if (e.kind === 'unary' && e.op === '-' && e.operand.kind === 'literal' && typeof e.operand.value === 'number') return -e.operand.value;
+  throw new Error('bucket boundary is not an integer constant (the checker should have refused it)');
+}
+
+/** Compiles a checked expression to SQL text; every literal becomes a typed bind parameter. */
+export function compileExpression(checked: Checked, ctx: ExprCompileContext): string {
+  const typeOf = (e: Expr): ExprType => {
+    const ty = checked.types.get(e);
+    if (!ty) throw new Error('expression was not checked');
+    return ty;
+  };
+  const c = (e: Expr): string => {
+    switch (e.kind) {
+      case 'column':
+        return ctx.column(e.name);
+      case 'literal': {
+        const ty = typeOf(e);
+        if (e.value === null || ty === 'null') return 'NULL';
+        return ctx.params.add(e.value, ty);
+      }
+      case 'unary':
+        return e.op === 'NOT' ? `(NOT ${c(e.operand)})` : `(- ${c(e.operand)})`;
+      case 'binary': {
+        const l = c(e.left);
+        const r = c(e.right);
+        switch (e.op) {
+          case 'AND': case 'OR': return `(${l} ${e.op} ${r})`;
+          case '!=': return `(${l} <> ${r})`;
+          case '=': case '<': case '<=': case '>': case '>=': return `(${l} ${e.op} ${r})`;
+          case '/': return `((${l})::numeric / NULLIF(${r}, 0))`;
+          case '%': return `(${l} % NULLIF(${r}, 0))`;
+          case '+': case '-':
+            if (typeOf(e.left) === 'date' && typeOf(e.right) !== 'date') return `(${l} ${e.op} (${r})::integer)`;
+            return `(${l} ${e.op} ${r})`;
+          case '*': return `(${l} * ${r})`;
+        }
+        break;
+      }
+      case 'between':
+        return `(${c(e.operand)} ${e.negated ? 'NOT ' : ''}BETWEEN ${c(e.low)} AND ${c(e.high)})`;
+      case 'in':
+        return `(${c(e.operand)} ${e.negated ? 'NOT ' : ''}IN (${e.items.map(c).join(', ')}))`;
+      case 'isNull':
+        return `(${c(e.operand)} IS ${e.negated ? 'NOT ' : ''}NULL)`;
+      case 'case': {
+        const whens = e.whens.map((w) => `WHEN ${c(w.when)} THEN ${c(w.then)}`).join(' ');
+        return `(CASE ${whens}${e.otherwise ? ` ELSE ${c(e.otherwise)}` : ''} END)`;
+      }
+      case 'call': {
+        const tpl = FUNCTION_SQL[e.name];
+        if (!tpl) throw new Error(`no SQL template for function ${e.name}`);
+        return tpl(e.args.map(c), ctx, e);
+      }
+    }
+    throw new Error('unreachable');
+  };
+  return c(checked.expr);
+}
