@@ -37,6 +37,15 @@ export const ERROR_CODES = {
   'LAB-E052': { status: 422, kind: 'user', zh: '未知的列', en: 'Unknown column' },
   'LAB-E053': { status: 422, kind: 'user', zh: '未知或不允许的函数', en: 'Unknown or disallowed function' },
   'LAB-E054': { status: 422, kind: 'user', zh: '表达式过长或嵌套过深', en: 'Expression too long or too deeply nested' },
+  'LAB-E060': { status: 422, kind: 'user', zh: '未知的算子或版本', en: 'Unknown operator or version' },
+  'LAB-E061': { status: 422, kind: 'user', zh: '连接错误（端口缺失、悬空或类型不符）', en: 'Bad connection (missing, dangling or mistyped port)' },
+  'LAB-E062': { status: 422, kind: 'user', zh: '未知的数据集', en: 'Unknown dataset' },
+  'LAB-E063': { status: 422, kind: 'user', zh: '标识信息不能作为分组或输出', en: 'Identifiers cannot be grouped on or output' },
+  'LAB-E064': { status: 422, kind: 'user', zh: '名称重复', en: 'Duplicate name' },
+  'LAB-E065': { status: 422, kind: 'user', zh: '分组取值过多', en: 'Too many group levels' },
+  'LAB-E066': { status: 422, kind: 'user', zh: '流程图有环', en: 'The pipeline has a cycle' },
+  'LAB-E067': { status: 422, kind: 'user', zh: '跨部门关联需要加密协议（尚未支持）', en: 'Joining across departments needs an encrypted protocol (not available yet)' },
+  'LAB-E068': { status: 422, kind: 'user', zh: '流程缺少输出节点', en: 'The pipeline has no output node' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -25,7 +25,7 @@ export const gridDatasets: DatasetSpec[] = [
     id: 'grid.incident', domain: 'grid', table: 'incident',
     label: { zh: '事件上报', en: 'Incident reports' },
     description: { zh: '网格事件上报（治安、消防隐患、纠纷等）', en: 'Incident reports from the grid (public order, fire hazards, disputes …)' },
-    unit: { column: 'incident_id', kind: 'event' },
+    unit: { column: 'incident_id', kind: 'event', unique: true },
     columns: [
       c.recordId('incident_id', '事件编号', 'Incident number'),
       c.addressKey(),

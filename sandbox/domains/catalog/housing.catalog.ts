@@ -6,7 +6,7 @@ export const housingDatasets: DatasetSpec[] = [
     id: 'housing.rental_house', domain: 'housing', table: 'rental_house',
     label: { zh: '出租屋', en: 'Rental houses' },
     description: { zh: '出租屋基础信息（含城中村），标准地址编码用于跨部门碰撞', en: 'Rental houses (including urban villages); the normalised address key is used for cross-department matching' },
-    unit: { column: 'house_id', kind: 'house' },
+    unit: { column: 'house_id', kind: 'house', unique: true },
     columns: [
       c.recordId('house_id', '房屋编号', 'House number'),
       c.address(),

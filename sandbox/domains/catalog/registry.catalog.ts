@@ -22,7 +22,7 @@ export const registryDatasets: DatasetSpec[] = [
       zh: '户籍人口与登记的流动人口；地理编码为现居住登记地',
       en: 'Registered residents and registered floating people; geography is the registered place of residence',
     },
-    unit: { column: 'id_number', kind: 'person' },
+    unit: { column: 'id_number', kind: 'person', unique: true },
     columns: [
       c.recordId('person_id', '人员编号（本域）', 'Person number (domain-local)'),
       c.idNumber(),

@@ -51,7 +51,7 @@ export interface DatasetSpec {
   readonly table: string;
   readonly label: Bilingual;
   readonly description: Bilingual;
-  /** Whose rows these are: the privacy unit column (a person's ID number) or a house. */
-  readonly unit: { readonly column: string; readonly kind: 'person' | 'house' | 'event' };
+  /** Whose rows these are: the privacy unit column (a person's ID number) or a house; `unique` when each unit has one row. */
+  readonly unit: { readonly column: string; readonly kind: 'person' | 'house' | 'event'; readonly unique?: boolean };
   readonly columns: readonly ColumnSpec[];
 }

@@ -1,0 +1,69 @@
+import { z } from 'zod';
+import { maxClassification } from '../../sandbox/domains/catalog/types.ts';
+import { LabError, t } from '../../sandbox/errors/index.ts';
+import { rel } from '../../sandbox/ir/rel.ts';
+import type { TableKey } from '../../sandbox/pipeline/relation.ts';
+import { defineOperator } from '../define-operator.ts';
+import { columnOf, refuseIdentifierKey, rowsInput } from '../operator-helpers.ts';
+import { measureSchema, resolveMeasures } from './measures.ts';
+
+/** Non-geography group keys may have at most this many levels (DataSHIELD nfilter.levels.max). */
+export const MAX_KEY_LEVELS = 40;
+
+const params = z.object({
+  groupBy: z.array(z.string().max(63)).max(4).default([]),
+  measures: z.array(measureSchema).min(1).max(8),
+  /** 'none': only the full grouping; 'margins': also every subtotal (a cube over the keys). */
+  subtotals: z.enum(['none', 'margins']).default('none'),
+}).strict();
+
+export function cube(keys: readonly string[]): string[][] {
+  const out: string[][] = [];
+  for (let mask = (1 << keys.length) - 1; mask >= 0; mask--) out.push(keys.filter((_, i) => mask & (1 << i)));
+  return out;
+}
+
+export const aggregate = defineOperator({
+  id: 'aggregate', version: 1,
+  label: { zh: '分组统计', en: 'Group and count' },
+  help: {
+    zh: '按所选列分组统计人数、不同值个数、合计或平均。以人为统计单位；结果经披露审查（小数抑制、舍入）后才能发布。',
+    en: 'Group by the chosen columns and count persons, distinct values, sums or means. The person is the unit; results are released only after the disclosure guard (small-cell suppression, rounding).',
+  },
+  category: 'statistics',
+  params,
+  ui: { groupBy: { widget: 'column', port: 'rows', multiple: true } },
+  inputs: { rows: 'rows' },
+  outputs: { table: 'table' },
+  policyAction: 'aggregate',
+  infer: ({ nodeId, params: p, inputs }) => {
+    const input = rowsInput(nodeId, inputs, 'rows');
+    if (new Set(p.groupBy).size !== p.groupBy.length) throw new LabError('LAB-E064', { detail: t('分组列重复', 'a group column is listed twice'), nodeId, field: 'params.groupBy' });
+    const keys: TableKey[] = p.groupBy.map((name, i) => {
+      const col = columnOf(nodeId, `params.groupBy.${i}`, input, name);
+      refuseIdentifierKey(nodeId, `params.groupBy.${i}`, col);
+      if (!col.geoLevel && col.values && Object.keys(col.values).length > MAX_KEY_LEVELS) {
+        throw new LabError('LAB-E065', { detail: t(`列 ${name} 的取值超过 ${MAX_KEY_LEVELS} 个`, `column ${name} has more than ${MAX_KEY_LEVELS} levels`), nodeId, field: `params.groupBy.${i}` });
+      }
+      return { name, column: col, ...(col.geoLevel ? { geoLevel: col.geoLevel } : {}) };
+    });
+    const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
+    return {
+      table: {
+        kind: 'table', domain: input.domain, keys, measures: measures.table,
+        groupingSets: p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy],
+        unitKind: input.unit.kind,
+        level: maxClassification(...keys.map((k) => k.column.level), ...measures.table.map((m) => m.column?.level ?? 'L1')),
+        datasets: input.datasets,
+      },
+    };
+  },
+  plan: ({ nodeId, params: p, inputs, inferredInputs }) => {
+    const input = rowsInput(nodeId, inferredInputs, 'rows');
+    const r = inputs['rows'];
+    if (!r) throw new Error('aggregate planned without input');
+    const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
+    const sets = p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy];
+    return { table: rel.aggregate(r, p.groupBy, sets, measures.ir, input.unit.column) };
+  },
+});

@@ -1,0 +1,3 @@
+/** The one entry point through which sandbox/ and server/ reach operators. */
+export { OPERATORS, findOperator } from './registry.ts';
+export type { AnyOperator, OperatorSpec, UiHint } from './define-operator.ts';

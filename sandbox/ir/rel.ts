@@ -1,0 +1,45 @@
+import type { DomainId } from '../domains/domain-ids.ts';
+import type { Checked } from '../expr/check.ts';
+import type { MeasureKind } from '../pipeline/relation.ts';
+
+/**
+ * Relational plan nodes: small immutable objects (`{ kind, … }`), built by operators, compiled by
+ * sandbox/compile. They name catalog tables and columns; they never hold SQL text.
+ */
+export type Rel =
+  | { readonly kind: 'scan'; readonly domain: DomainId; readonly table: string; readonly columns: readonly string[] }
+  | { readonly kind: 'filter'; readonly input: Rel; readonly predicate: Checked }
+  | { readonly kind: 'derive'; readonly input: Rel; readonly columns: readonly { readonly name: string; readonly expr: Checked }[] }
+  | { readonly kind: 'exists'; readonly input: Rel; readonly name: string; readonly unitColumn: string; readonly table: string; readonly tableUnitColumn: string; readonly predicate: Checked | undefined }
+  | { readonly kind: 'join'; readonly joinType: 'inner' | 'left' | 'semi' | 'anti'; readonly left: Rel; readonly right: Rel; readonly leftKey: string; readonly rightKey: string; readonly rightColumns: readonly { readonly from: string; readonly as: string }[] }
+  | { readonly kind: 'aggregate'; readonly input: Rel; readonly keys: readonly string[]; readonly groupingSets: readonly (readonly string[])[]; readonly measures: readonly AggMeasure[]; readonly unitColumn: string };
+
+export interface AggMeasure {
+  readonly name: string;
+  readonly kind: MeasureKind;
+  readonly column?: string;
+}
+
+export const rel = {
+  scan: (domain: DomainId, table: string, columns: readonly string[]): Rel => Object.freeze({ kind: 'scan', domain, table, columns }),
+  filter: (input: Rel, predicate: Checked): Rel => Object.freeze({ kind: 'filter', input, predicate }),
+  derive: (input: Rel, columns: readonly { name: string; expr: Checked }[]): Rel => Object.freeze({ kind: 'derive', input, columns }),
+  exists: (input: Rel, name: string, unitColumn: string, table: string, tableUnitColumn: string, predicate: Checked | undefined): Rel =>
+    Object.freeze({ kind: 'exists', input, name, unitColumn, table, tableUnitColumn, predicate }),
+  join: (joinType: 'inner' | 'left' | 'semi' | 'anti', left: Rel, right: Rel, leftKey: string, rightKey: string, rightColumns: readonly { from: string; as: string }[]): Rel =>
+    Object.freeze({ kind: 'join', joinType, left, right, leftKey, rightKey, rightColumns }),
+  aggregate: (input: Rel, keys: readonly string[], groupingSets: readonly (readonly string[])[], measures: readonly AggMeasure[], unitColumn: string): Rel =>
+    Object.freeze({ kind: 'aggregate', input, keys, groupingSets, measures, unitColumn }),
+};
+
+/** The domain every scan under a node reads; undefined when they differ (a cross-domain plan). */
+export function domainOf(r: Rel): DomainId | undefined {
+  switch (r.kind) {
+    case 'scan': return r.domain;
+    case 'filter': case 'derive': case 'exists': case 'aggregate': return domainOf(r.input);
+    case 'join': {
+      const l = domainOf(r.left);
+      return l !== undefined && l === domainOf(r.right) ? l : undefined;
+    }
+  }
+}
