@@ -64,6 +64,6 @@ export const aggregate = defineOperator({
     if (!r) throw new Error('aggregate planned without input');
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
     const sets = p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy];
-    return { table: rel.aggregate(r, p.groupBy, sets, measures.ir, input.unit.column) };
+    return { table: rel.aggregate(r, p.groupBy, sets, measures.ir, input.unit.column, input.unit.unique === true) };
   },
 });

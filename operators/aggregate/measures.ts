@@ -43,5 +43,11 @@ export function resolveMeasures(nodeId: string, input: RowsRelation, measures: r
     table.push({ name, kind: m.kind, column: col, label: { zh: `${LABELS[m.kind].zh}（${col.label?.zh ?? col.name}）`, en: `${LABELS[m.kind].en} of ${col.label?.en ?? col.name}` } });
     ir.push({ name, kind: m.kind, column: col.name });
   });
+  if (ir.some((m) => m.kind === 'count_distinct') && ir.some((m) => m.kind === 'sum' || m.kind === 'mean')) {
+    throw new LabError('LAB-E003', {
+      detail: t('“不同值个数”不能与合计/平均放在同一个统计节点，请分成两个节点', '“distinct values” cannot share a node with sums or means; use two nodes'),
+      nodeId, field: fieldPrefix,
+    });
+  }
   return { table, ir };
 }

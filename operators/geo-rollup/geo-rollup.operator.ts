@@ -81,6 +81,6 @@ export const geoRollup = defineOperator({
     if (!r) throw new Error('geo-rollup planned without input');
     const geo = geoKeys(nodeId, input, p.depth, p.prefix).map((g) => g.name);
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
-    return { table: rel.aggregate(r, [...geo, ...p.by], rollupSets(geo, p.by), measures.ir, input.unit.column) };
+    return { table: rel.aggregate(r, [...geo, ...p.by], rollupSets(geo, p.by), measures.ir, input.unit.column, input.unit.unique === true) };
   },
 });

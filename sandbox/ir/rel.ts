@@ -12,7 +12,7 @@ export type Rel =
   | { readonly kind: 'derive'; readonly input: Rel; readonly columns: readonly { readonly name: string; readonly expr: Checked }[] }
   | { readonly kind: 'exists'; readonly input: Rel; readonly name: string; readonly unitColumn: string; readonly table: string; readonly tableUnitColumn: string; readonly predicate: Checked | undefined }
   | { readonly kind: 'join'; readonly joinType: 'inner' | 'left' | 'semi' | 'anti'; readonly left: Rel; readonly right: Rel; readonly leftKey: string; readonly rightKey: string; readonly rightColumns: readonly { readonly from: string; readonly as: string }[] }
-  | { readonly kind: 'aggregate'; readonly input: Rel; readonly keys: readonly string[]; readonly groupingSets: readonly (readonly string[])[]; readonly measures: readonly AggMeasure[]; readonly unitColumn: string };
+  | { readonly kind: 'aggregate'; readonly input: Rel; readonly keys: readonly string[]; readonly groupingSets: readonly (readonly string[])[]; readonly measures: readonly AggMeasure[]; readonly unitColumn: string; readonly unitUnique: boolean };
 
 export interface AggMeasure {
   readonly name: string;
@@ -28,8 +28,8 @@ export const rel = {
     Object.freeze({ kind: 'exists', input, name, unitColumn, table, tableUnitColumn, predicate }),
   join: (joinType: 'inner' | 'left' | 'semi' | 'anti', left: Rel, right: Rel, leftKey: string, rightKey: string, rightColumns: readonly { from: string; as: string }[]): Rel =>
     Object.freeze({ kind: 'join', joinType, left, right, leftKey, rightKey, rightColumns }),
-  aggregate: (input: Rel, keys: readonly string[], groupingSets: readonly (readonly string[])[], measures: readonly AggMeasure[], unitColumn: string): Rel =>
-    Object.freeze({ kind: 'aggregate', input, keys, groupingSets, measures, unitColumn }),
+  aggregate: (input: Rel, keys: readonly string[], groupingSets: readonly (readonly string[])[], measures: readonly AggMeasure[], unitColumn: string, unitUnique: boolean): Rel =>
+    Object.freeze({ kind: 'aggregate', input, keys, groupingSets, measures, unitColumn, unitUnique }),
 };
 
 /** The domain every scan under a node reads; undefined when they differ (a cross-domain plan). */

@@ -30,7 +30,7 @@ export interface TableMeasure {
   readonly column?: RelColumn;
   readonly label: Bilingual;
 }
-export type MeasureKind = 'count_persons' | 'count_rows' | 'count_distinct' | 'sum' | 'mean';
+export type MeasureKind = 'count_persons' | 'count_distinct' | 'sum' | 'mean';
 
 /** An aggregate table (what may leave a domain, after the disclosure guard). */
 export interface AggregateTable {

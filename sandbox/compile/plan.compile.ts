@@ -1,0 +1,130 @@
+import type { Rel } from '../ir/rel.ts';
+import { compileExpression } from './expr.compile.ts';
+import { ident } from './identifiers.ts';
+import { SqlParams } from './sql-params.ts';
+
+export interface CompiledQuery {
+  readonly sql: string;
+  readonly parameters: readonly (string | number | boolean)[];
+}
+
+/** Names of the guard-support columns of an aggregate query. They never leave the domain. */
+export const GROUPING_COLUMN = '__grouping';
+export const UNITS_COLUMN = '__units';
+export const top1Column = (measure: string) => `__top1_${measure}`;
+export const top2Column = (measure: string) => `__top2_${measure}`;
+
+/**
+ * Compiles a relational plan into one parameterised SELECT (a CTE per plan node). Identifiers come
+ * only from the catalog or the planner and pass through `ident`; values only as `$n` parameters.
+ *
+ * An aggregate yields its keys, `__grouping` (GROUPING() bitmask over the keys: bit set = the key is
+ * rolled up in that row), `__units` (distinct privacy units in the cell), each measure, and for sums
+ * and means the two largest per-unit contributions (`__top1_<m>`, `__top2_<m>`) for dominance rules.
+ * Sums and means first add up per privacy unit (person), then across units.
+ */
+export function compileRel(root: Rel, asOf: string): CompiledQuery {
+  const params = new SqlParams();
+  const ctes: string[] = [];
+  const names = new Map<Rel, { name: string; columns: readonly string[] }>();
+
+  const emit = (columns: readonly string[], body: string) => {
+    const name = `n${ctes.length}`;
+    ctes.push(`${ident(name)} AS (${body})`);
+    return { name, columns };
+  };
+  const list = (cols: readonly string[], prefix?: string) => cols.map((c) => (prefix ? `${prefix}.${ident(c)}` : ident(c))).join(', ');
+
+  const visit = (r: Rel): { name: string; columns: readonly string[] } => {
+    const known = names.get(r);
+    if (known) return known;
+    let out: { name: string; columns: readonly string[] };
+    switch (r.kind) {
+      case 'scan':
+        out = emit(r.columns, `SELECT ${list(r.columns)} FROM ${ident(r.table)}`);
+        break;
+      case 'filter': {
+        const input = visit(r.input);
+        const where = compileExpression(r.predicate, { params, column: ident, asOf });
+        out = emit(input.columns, `SELECT ${list(input.columns)} FROM ${ident(input.name)} WHERE ${where}`);
+        break;
+      }
+      case 'derive': {
+        // One level per derived column, so a later column may use an earlier one.
+        let cur = visit(r.input);
+        for (const d of r.columns) {
+          const expr = compileExpression(d.expr, { params, column: ident, asOf });
+          cur = emit([...cur.columns, d.name], `SELECT ${list(cur.columns)}, ${expr} AS ${ident(d.name)} FROM ${ident(cur.name)}`);
+        }
+        out = cur;
+        break;
+      }
+      case 'exists': {
+        const input = visit(r.input);
+        const pred = r.predicate ? ` AND ${compileExpression(r.predicate, { params, column: (c) => `t.${ident(c)}`, asOf })}` : '';
+        out = emit([...input.columns, r.name],
+          `SELECT ${list(input.columns, 's')}, EXISTS (SELECT 1 FROM ${ident(r.table)} t WHERE t.${ident(r.tableUnitColumn)} = s.${ident(r.unitColumn)}${pred}) AS ${ident(r.name)} FROM ${ident(input.name)} s`);
+        break;
+      }
+      case 'join': {
+        const l = visit(r.left);
+        const rt = visit(r.right);
+        const on = `l.${ident(r.leftKey)} = r.${ident(r.rightKey)}`;
+        if (r.joinType === 'semi' || r.joinType === 'anti') {
+          out = emit(l.columns, `SELECT ${list(l.columns, 'l')} FROM ${ident(l.name)} l WHERE ${r.joinType === 'anti' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${ident(rt.name)} r WHERE ${on})`);
+        } else {
+          const extra = r.rightColumns.map((c) => `r.${ident(c.from)} AS ${ident(c.as)}`);
+          out = emit([...l.columns, ...r.rightColumns.map((c) => c.as)],
+            `SELECT ${[list(l.columns, 'l'), ...extra].join(', ')} FROM ${ident(l.name)} l ${r.joinType === 'left' ? 'LEFT JOIN' : 'JOIN'} ${ident(rt.name)} r ON ${on}`);
+        }
+        break;
+      }
+      case 'aggregate':
+        out = aggregate(r, visit(r.input));
+        break;
+    }
+    names.set(r, out);
+    return out;
+  };
+
+  const aggregate = (r: Extract<Rel, { kind: 'aggregate' }>, input: { name: string; columns: readonly string[] }) => {
+    const keys = r.keys;
+    const sets = r.groupingSets.map((s) => `(${list(s)})`).join(', ');
+    const grouping = keys.length ? `GROUPING(${list(keys)})` : '0';
+    const groupBy = keys.length || r.groupingSets.length > 1 ? ` GROUP BY GROUPING SETS (${sets})` : '';
+    const additive = r.measures.filter((m) => m.kind === 'sum' || m.kind === 'mean');
+    const countUnits = r.unitUnique ? 'count(*)' : `count(DISTINCT ${ident(r.unitColumn)})`;
+    if (additive.length === 0) {
+      const cols = r.measures.map((m) => {
+        if (m.kind === 'count_persons') return `${countUnits} AS ${ident(m.name)}`;
+        return `count(DISTINCT ${ident(m.column ?? '')}) AS ${ident(m.name)}`;
+      });
+      const select = [...keys.map((k) => ident(k)), `${grouping} AS ${ident(GROUPING_COLUMN)}`, `${countUnits} AS ${ident(UNITS_COLUMN)}`, ...cols];
+      return emit([...keys, GROUPING_COLUMN, UNITS_COLUMN, ...r.measures.map((m) => m.name)], `SELECT ${select.join(', ')} FROM ${ident(input.name)}${groupBy}`);
+    }
+    // Per-unit contributions first (the privacy unit is the person), then the grouping sets.
+    const perUnitCols = [...keys, r.unitColumn];
+    // (count_distinct is not combined with sums in one node: resolveMeasures refuses it.)
+    const perUnit = emit([...perUnitCols, ...additive.map((m) => `v_${m.name}`)],
+      `SELECT ${list(perUnitCols)}, ${additive.map((m) => `sum(${ident(m.column ?? '')}) AS ${ident(`v_${m.name}`)}`).join(', ')} FROM ${ident(input.name)} GROUP BY ${list(perUnitCols)}`);
+    const cols = r.measures.flatMap((m): string[] => {
+      switch (m.kind) {
+        case 'count_persons': return [`count(*) AS ${ident(m.name)}`];
+        case 'count_distinct': throw new Error('count_distinct with sums in one aggregate');
+        case 'sum': case 'mean': {
+          const v = ident(`v_${m.name}`);
+          const value = m.kind === 'sum' ? `sum(${v})` : `(sum(${v})::numeric / NULLIF(count(*), 0))`;
+          return [`${value} AS ${ident(m.name)}`,
+            `(array_agg(${v} ORDER BY ${v} DESC NULLS LAST))[1] AS ${ident(top1Column(m.name))}`,
+            `(array_agg(${v} ORDER BY ${v} DESC NULLS LAST))[2] AS ${ident(top2Column(m.name))}`];
+        }
+      }
+    });
+    const outCols = r.measures.flatMap((m) => (m.kind === 'sum' || m.kind === 'mean' ? [m.name, top1Column(m.name), top2Column(m.name)] : [m.name]));
+    const select = [...keys.map((k) => ident(k)), `${grouping} AS ${ident(GROUPING_COLUMN)}`, `count(*) AS ${ident(UNITS_COLUMN)}`, ...cols];
+    return emit([...keys, GROUPING_COLUMN, UNITS_COLUMN, ...outCols], `SELECT ${select.join(', ')} FROM ${ident(perUnit.name)}${groupBy}`);
+  };
+
+  const top = visit(root);
+  return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${list(top.columns)} FROM ${ident(top.name)}`, parameters: params.values };
+}
