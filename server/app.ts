@@ -1,0 +1,59 @@
+import { OpenAPIHono } from '@hono/zod-openapi';
+import { secureHeaders } from 'hono/secure-headers';
+import { DEFAULT_SESSION_TTL_MS, type AppDeps } from './app-deps.ts';
+import type { AppEnv } from './app-env.ts';
+import { errorHandler, notFoundHandler, validationHook } from './errors/error-handler.ts';
+import { bodyLimit } from './middleware/body-limit/index.ts';
+import { csrf } from './middleware/csrf/index.ts';
+import { requestId } from './middleware/request-id/index.ts';
+import { requestLog } from './middleware/request-log/index.ts';
+import { session } from './middleware/session/index.ts';
+import { registerAuthRoutes } from './routes/auth.route.ts';
+import { registerCatalogRoutes } from './routes/catalog.route.ts';
+import { registerDocsRoutes } from './routes/docs.route.ts';
+import { registerHealthRoutes } from './routes/health.route.ts';
+import { primeAuth } from './services/auth.service.ts';
+
+/**
+ * The HTTP app. No listening here: `server/lab/start.ts` serves it, tests call `app.request()`.
+ *
+ * Order matters: request id (and its logger) first so every later line carries it; the access
+ * log wraps everything below it; security headers on every response, errors included; the body
+ * limit before anything reads a body; the session before CSRF (which needs the session's token)
+ * and before the routes (which read `c.var.user`).
+ */
+export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
+  const ttlMs = deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
+  const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+
+  app.use('*', requestId({ logger: deps.logger }));
+  app.use('*', requestLog({ quietPaths: ['/api/health'] }));
+  app.use('*', secureHeaders({
+    contentSecurityPolicy: {
+      defaultSrc: ["'self'"],
+      scriptSrc: ["'self'"],
+      objectSrc: ["'none'"],
+      baseUri: ["'self'"],
+      formAction: ["'self'"],
+      frameAncestors: ["'none'"],
+    },
+    xFrameOptions: 'DENY',
+    referrerPolicy: 'no-referrer',
+    xContentTypeOptions: 'nosniff',
+  }));
+  app.use('*', bodyLimit({ maxBytes: 256 * 1024 }));
+  app.use('/api/*', session({ control: deps.control, ttlMs }));
+  app.use('/api/*', csrf({ exempt: ['/api/auth/login'] }));
+
+  registerHealthRoutes(app, deps);
+  registerAuthRoutes(app, deps, ttlMs);
+  registerCatalogRoutes(app, deps);
+  registerDocsRoutes(app);
+
+  app.notFound(notFoundHandler);
+  app.onError(errorHandler);
+
+  // The first unknown-user login would otherwise also pay for hashing the dummy password.
+  primeAuth().catch((e: unknown) => { deps.logger.error({ err: e }, 'could not prepare password hashing'); });
+  return app;
+}
