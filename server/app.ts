@@ -42,7 +42,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     xContentTypeOptions: 'nosniff',
   }));
   app.use('*', bodyLimit({ maxBytes: 256 * 1024 }));
-  app.use('/api/*', session({ control: deps.control, ttlMs }));
+  app.use('/api/*', session({ control: deps.control, ttlMs, skip: ['/api/health'] }));
   app.use('/api/*', csrf({ exempt: ['/api/auth/login'] }));
 
   registerHealthRoutes(app, deps);

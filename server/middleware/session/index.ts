@@ -12,6 +12,8 @@ const TOKEN_SHAPE = /^[A-Za-z0-9_-]{43}$/;
 export interface SessionOptions {
   control: Database<ControlSchema>;
   ttlMs: number;
+  /** Paths that never look at the session (health must answer even when the control DB does not). */
+  skip?: readonly string[];
 }
 
 /**
@@ -19,8 +21,9 @@ export interface SessionOptions {
  * `c.var.user` and `c.var.session`. Never rejects: `requireAuth` decides where a user is needed.
  */
 export function session(options: SessionOptions): MiddlewareHandler<AppEnv> {
+  const skip = new Set(options.skip ?? []);
   return async function session(c, next) {
-    const token = getCookie(c, SESSION_COOKIE);
+    const token = skip.has(c.req.path) ? undefined : getCookie(c, SESSION_COOKIE);
     if (token !== undefined && TOKEN_SHAPE.test(token)) {
       const found = await resolveSession(options.control, token, { ttlMs: options.ttlMs });
       if (found) {

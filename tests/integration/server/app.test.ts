@@ -1,4 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Database } from '../../../sandbox/store/database.ts';
+import { buildApp } from '../../../server/app.ts';
+import type { ControlSchema } from '../../../server/db/control.schema.ts';
+import { createLogger } from '../../../server/lab/logger.ts';
 import { createServerHarness, OK_HEALTH, type ServerHarness } from './server-harness.ts';
 
 /** Cross-cutting behaviour of the app: errors, headers, request ids, logs, health, OpenAPI, docs. */
@@ -41,10 +45,24 @@ describe('server app', () => {
     expect(d.status).toBe(200);
     expect(await d.json()).toEqual(degraded);
     h.setHealth({ status: 'down', mode: 'postgres', checks: { 'control-db': { ok: false, latencyMs: 5000, error: 'timeout' } } });
-    const down = await h.app.request('/api/health');
+    // A session cookie is not looked up here: health must answer when the control DB does not.
+    const down = await h.app.request('/api/health', { headers: { cookie: `lab_session=${'A'.repeat(43)}` } });
     expect(down.status).toBe(503);
     expect((await down.json() as { status: string }).status).toBe('down');
     h.setHealth(OK_HEALTH);
+  });
+
+  it('health answers from the probe even when the control database is unreachable and a cookie is sent', async () => {
+    const dead = new Proxy({}, { get() { throw new Error('control database unreachable'); } }) as Database<ControlSchema>;
+    const app = buildApp({
+      control: dead, logger: createLogger('silent'), config: { secureCookies: false },
+      health: () => Promise.resolve({ status: 'down', mode: 'postgres', checks: { 'control-db': { ok: false, error: 'unreachable' } } }),
+    });
+    const cookie = `lab_session=${'A'.repeat(43)}`;
+    expect((await app.request('/api/health', { headers: { cookie } })).status).toBe(503);
+    const me = await app.request('/api/auth/me', { headers: { cookie } });
+    expect(me.status).toBe(500);
+    expect(await me.json()).toEqual({ code: 'LAB-E001', message: '内部错误' });
   });
 
   it('echoes a sane x-request-id, replaces an unsafe one, and logs one line per request with it', async () => {
