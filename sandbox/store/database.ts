@@ -13,9 +13,11 @@ export interface Database<Schema = unknown> {
   exec(sqlText: string): Promise<void>;
   /**
    * Streams rows into a table with COPY … FROM STDIN (text format: tab-separated,
-   * `\N` for NULL, one row per line). Chunks are whole lines. Returns the rows written.
+   * `\N` for NULL, one row per line). Chunks are whole lines, as text or as UTF-8 bytes
+   * (the synthetic-city loader hands over bytes encoded by its generator threads).
+   * Returns the rows written.
    */
-  copyIn(table: string, columns: readonly string[], chunks: AsyncIterable<string>): Promise<number>;
+  copyIn(table: string, columns: readonly string[], chunks: AsyncIterable<string | Uint8Array>): Promise<number>;
   /** Cheap round trip for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -25,4 +27,16 @@ export interface Database<Schema = unknown> {
 export function quoteIdent(name: string): string {
   if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`refusing identifier ${JSON.stringify(name)}`);
   return `"${name}"`;
+}
+
+/** Rows (newline characters) in a COPY chunk. */
+export function countLines(chunk: string | Uint8Array): number {
+  let n = 0;
+  if (typeof chunk === 'string') {
+    for (let i = chunk.indexOf('\n'); i >= 0; i = chunk.indexOf('\n', i + 1)) n++;
+    return n;
+  }
+  const bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
+  for (let i = bytes.indexOf(10); i >= 0; i = bytes.indexOf(10, i + 1)) n++;
+  return n;
 }

@@ -3,7 +3,7 @@ import { Kysely, PostgresDialect } from 'kysely';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import type { Database } from './database.ts';
-import { quoteIdent } from './database.ts';
+import { countLines, quoteIdent } from './database.ts';
 
 /**
  * Adapts one PGlite instance (a single connection) to the pool interface Kysely's
@@ -25,6 +25,12 @@ class PGlitePool implements PostgresPool {
     // on PGlite; the object below implements the plain query form only.
     const client = {
       async query<R>(sqlText: string, parameters: readonly unknown[]): Promise<PostgresQueryResult<R>> {
+        // Several statements cannot go through the extended protocol (migrations send such text
+        // with no parameters); run them with the simple protocol instead.
+        if (parameters.length === 0 && /;\s*\S/.test(sqlText)) {
+          await pg.exec(sqlText);
+          return { command: 'SELECT' as PostgresQueryResult<R>['command'], rowCount: 0, rows: [] };
+        }
         const res = await pg.query<R>(sqlText, parameters as unknown[]);
         const command = (sqlText.trimStart().split(/\s/, 1)[0] ?? '').toUpperCase() as PostgresQueryResult<R>['command'];
         return { command, rowCount: res.affectedRows ?? res.rows.length, rows: res.rows };
@@ -66,7 +72,7 @@ export async function openPGlite<Schema>(name: string, dir: string): Promise<Dat
     copyIn: (table, columns, chunks) => exclusive(async () => {
       const target = `${quoteIdent(table)} (${columns.map(quoteIdent).join(', ')})`;
       let rows = 0;
-      let batch: string[] = [];
+      let batch: (string | Uint8Array)[] = [];
       let size = 0;
       const flush = async () => {
         if (batch.length === 0) return;
@@ -74,8 +80,8 @@ export async function openPGlite<Schema>(name: string, dir: string): Promise<Dat
         batch = []; size = 0;
       };
       for await (const chunk of chunks) {
-        for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) rows++;
-        batch.push(chunk); size += chunk.length;
+        rows += countLines(chunk);
+        batch.push(chunk); size += typeof chunk === 'string' ? chunk.length : chunk.byteLength;
         if (size > 8 * 1024 * 1024) await flush();
       }
       await flush();

@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Database } from './database.ts';
-import { quoteIdent } from './database.ts';
+import { countLines, quoteIdent } from './database.ts';
 
 export interface PostgresOptions {
   /** Pool size. */
@@ -40,7 +40,7 @@ export async function openPostgres<Schema>(name: string, url: string, options: P
       let rows = 0;
       async function* counted() {
         for await (const chunk of chunks) {
-          for (let i = 0; i < chunk.length; i++) if (chunk.charCodeAt(i) === 10) rows++;
+          rows += countLines(chunk);
           yield chunk;
         }
       }

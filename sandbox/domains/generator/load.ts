@@ -1,0 +1,124 @@
+import type { Kysely } from 'kysely';
+import type { DomainId } from '../domain-ids.ts';
+import type { GeoUnit } from '../geography/city-geography.ts';
+import { quoteIdent, type Database } from '../../store/database.ts';
+import { TABLES } from './tables.ts';
+
+/**
+ * Loading one domain database: reset it, COPY the geography and the tables, build indexes,
+ * ANALYZE, and only then write the completion marker in lab_meta. A domain is all-or-nothing: a
+ * load that stopped half-way has no `complete` key and is redone from scratch on the next seed.
+ */
+
+interface MetaSchema { lab_meta: { key: string; value: string } }
+const metaDb = (db: Database): Kysely<MetaSchema> => db.kysely as unknown as Kysely<MetaSchema>;
+
+/** What a finished load records in lab_meta (all values are text). */
+export interface LoadMeta {
+  seed: string;
+  persons: number;
+  as_of: string;
+  generator_version: string;
+  content_hash: string;
+  /** JSON: rows per dataset id of the whole city (all domains). */
+  rows: string;
+}
+
+export async function readMeta(db: Database): Promise<Record<string, string>> {
+  const rows = await metaDb(db).selectFrom('lab_meta').select(['key', 'value']).execute();
+  return Object.fromEntries(rows.map((r) => [r.key, r.value]));
+}
+
+/** True when the domain already holds a complete load of this city (same seed, size, snapshot date, generator). */
+export function isCompleteLoad(meta: Record<string, string>, want: { seed: string; persons: number; asOf: string; version: string }): boolean {
+  return meta['complete'] === 'true' && meta['seed'] === want.seed && meta['persons'] === String(want.persons)
+    && meta['as_of'] === want.asOf && meta['generator_version'] === want.version;
+}
+
+/** Indexes built after COPY (none exist during the load, which keeps COPY fast). */
+export const DOMAIN_INDEXES: Record<DomainId, readonly { table: string; columns: readonly string[]; unique?: boolean }[]> = {
+  registry: [
+    { table: 'person', columns: ['id_number'], unique: true },
+    { table: 'person', columns: ['household_id'] },
+    { table: 'person', columns: ['district_code', 'status'] },
+    { table: 'person', columns: ['community_code'] },
+    { table: 'person', columns: ['grid_code'] },
+    { table: 'household', columns: ['household_id'], unique: true },
+    { table: 'household', columns: ['grid_code'] },
+    { table: 'reference_photo', columns: ['id_number'] },
+  ],
+  social: [
+    { table: 'employment', columns: ['id_number'] },
+    { table: 'employment', columns: ['work_district_code'] },
+    { table: 'insurance', columns: ['id_number'] },
+  ],
+  health: [
+    { table: 'chronic_condition', columns: ['id_number'] },
+    { table: 'chronic_condition', columns: ['community_code'] },
+    { table: 'pregnancy', columns: ['id_number'] },
+    { table: 'birth', columns: ['mother_id_number'] },
+  ],
+  civil: [
+    { table: 'elderly_alone', columns: ['id_number'] },
+    { table: 'disability', columns: ['id_number'] },
+    { table: 'subsidy', columns: ['id_number'] },
+    { table: 'death', columns: ['id_number'] },
+  ],
+  housing: [
+    { table: 'rental_house', columns: ['house_id'], unique: true },
+    { table: 'rental_house', columns: ['address_key'] },
+    { table: 'rental_house', columns: ['district_code'] },
+    { table: 'tenancy', columns: ['tenant_id_number'] },
+    { table: 'tenancy', columns: ['house_id'] },
+    { table: 'self_declaration', columns: ['house_id'] },
+  ],
+  grid: [
+    { table: 'visit', columns: ['id_number'] },
+    { table: 'visit', columns: ['address_key'] },
+    { table: 'incident', columns: ['address_key'] },
+  ],
+};
+
+const indexName = (table: string, columns: readonly string[]) => `${table}_${columns.join('_')}_idx`;
+
+/** The tables of a domain the generator fills, plus geo_unit. */
+export const domainTables = (domain: DomainId): string[] => ['geo_unit', ...TABLES.filter((t) => t.domain === domain).map((t) => t.table)];
+
+/** Forgets any previous load: removes the completion marker first, then indexes and rows. */
+export async function resetDomain(db: Database, domain: DomainId): Promise<void> {
+  await metaDb(db).deleteFrom('lab_meta').execute();
+  const drops = DOMAIN_INDEXES[domain].map((ix) => `DROP INDEX IF EXISTS ${quoteIdent(indexName(ix.table, ix.columns))};`);
+  await db.exec(`${drops.join('\n')}\nTRUNCATE ${domainTables(domain).map(quoteIdent).join(', ')};`);
+}
+
+/** geo_unit rows as COPY text. */
+export function geographyCopyText(units: readonly GeoUnit[]): string {
+  let out = '';
+  for (const u of units) out += `${u.code}\t${u.level}\t${u.parent_code ?? '\\N'}\t${u.name_zh}\t${u.name_en}\t${u.urban_village ? 't' : 'f'}\n`;
+  return out;
+}
+
+export async function copyGeography(db: Database, text: string): Promise<number> {
+  async function* one() { yield text; }
+  return db.copyIn('geo_unit', ['code', 'level', 'parent_code', 'name_zh', 'name_en', 'urban_village'], one());
+}
+
+/** Builds the domain's indexes and refreshes planner statistics. */
+export async function indexDomain(db: Database, domain: DomainId): Promise<void> {
+  for (const ix of DOMAIN_INDEXES[domain]) {
+    await db.exec(`CREATE ${ix.unique ? 'UNIQUE ' : ''}INDEX ${quoteIdent(indexName(ix.table, ix.columns))} ON ${quoteIdent(ix.table)} (${ix.columns.map(quoteIdent).join(', ')})`);
+  }
+  await db.exec(`ANALYZE ${domainTables(domain).map(quoteIdent).join(', ')}`);
+}
+
+/** Writes the completion marker (last step of a load), atomically. */
+export async function markComplete(db: Database, meta: LoadMeta): Promise<void> {
+  const values = [
+    ...Object.entries(meta).map(([key, value]) => ({ key, value: String(value) })),
+    { key: 'complete', value: 'true' },
+  ];
+  await metaDb(db).transaction().execute(async (trx) => {
+    await trx.deleteFrom('lab_meta').execute();
+    await trx.insertInto('lab_meta').values(values).execute();
+  });
+}
