@@ -12,6 +12,7 @@ import { registerAuthRoutes } from './routes/auth.route.ts';
 import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
+import { registerHomeRoutes } from './routes/home.route.ts';
 import { primeAuth } from './services/auth.service.ts';
 
 /**
@@ -49,6 +50,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthRoutes(app, deps, ttlMs);
   registerCatalogRoutes(app, deps);
   registerDocsRoutes(app);
+  registerHomeRoutes(app);
 
   app.notFound(notFoundHandler);
   app.onError(errorHandler);

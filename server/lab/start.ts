@@ -1,5 +1,6 @@
 import { serve, type ServerType } from '@hono/node-server';
 import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { Logger } from 'pino';
 import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
 import { BullQueue } from '../../sandbox/runtime/queue/bullmq.queue.ts';
@@ -15,6 +16,9 @@ import type { ControlSchema } from '../db/control.schema.ts';
 import { DEMO_USERS, demoPassword, ensureDemoUsers } from './demo-users.ts';
 import { healthProbe } from './health.ts';
 import { openControl, openDomains, seedLab } from './lab-services.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
 
 export interface RunningLab {
   readonly url: string;
@@ -95,7 +99,7 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : cfg.port;
   const url = `http://localhost:${port}`;
-  logger.info({ url }, 'listening');
+  logger.info({ listen: url }, 'listening');
 
   if (opts.banner) {
     const city = await control.kysely.selectFrom('city_snapshot').selectAll().executeTakeFirst();
@@ -142,7 +146,7 @@ function superviseWorker(cfg: LabConfig, domain: DomainId, logger: Logger): { st
       LAB_DB_PREFIX: cfg.dbPrefix,
       LAB_LOG_LEVEL: cfg.logLevel,
     };
-    child = spawn(process.execPath, [...process.execArgv, process.argv[1] ?? 'server/main.ts', 'worker', '--domain', domain], { env, stdio: ['ignore', 'inherit', 'inherit'] });
+    child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'worker', '--domain', domain], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', (code, signal) => {
       if (stopping) return;
       restarts++;
