@@ -2,7 +2,7 @@
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['node_modules/**', '.lab-data/**', 'workspace-ui/dist/**', 'coverage/**'] },
+  { ignores: ['node_modules/**', '.*/**', 'workspace-ui/dist/**', 'coverage/**'] },
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
