@@ -49,13 +49,25 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   logger.info({ mode: cfg.mode }, `starting Data Lab in ${cfg.mode} mode`);
   if (opts.banner) process.stdout.write(`\nData Lab 数据实验室 — mode: ${modeText}\n`);
 
+  // Postgres mode: make sure the queue answers before anything is provisioned or seeded.
+  let queue: QueueDriver;
+  if (cfg.mode === 'postgres') {
+    if (!cfg.redisUrl) throw new Error('postgres mode needs REDIS_URL');
+    queue = new BullQueue(cfg.redisUrl, cfg.dbPrefix);
+    try {
+      await queue.ping();
+    } catch (e) {
+      await queue.close();
+      throw e;
+    }
+  } else {
+    queue = new InlineQueue();
+  }
   const control = await openControl(cfg, logger);
   const stops: (() => Promise<void>)[] = [];
-  let queue: QueueDriver;
 
   const snapshot = await control.kysely.selectFrom('city_snapshot').selectAll().executeTakeFirst();
   if (cfg.mode === 'embedded') {
-    queue = new InlineQueue();
     const domains = await openDomains(cfg);
     const workers: DomainWorker[] = [];
     for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
@@ -68,9 +80,6 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
       for (const d of DOMAIN_IDS) await domains[d].close();
     });
   } else {
-    if (!cfg.redisUrl) throw new Error('postgres mode needs REDIS_URL');
-    queue = new BullQueue(cfg.redisUrl, cfg.dbPrefix);
-    await queue.ping();
     if (!snapshot) {
       if (opts.banner) process.stdout.write(`Seeding a synthetic city of ${opts.seedPersons} persons (first start)…\n`);
       const domains = await openDomains(cfg);
