@@ -1,6 +1,6 @@
 import type { Logger } from 'pino';
 import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
-import { seedCity, geographyFor, type SeedReport } from '../../sandbox/domains/generator/index.ts';
+import { DEFAULT_AS_OF, GENERATOR_VERSION, seedCity, geographyFor, type SeedReport } from '../../sandbox/domains/generator/index.ts';
 import { DOMAIN_MIGRATIONS } from '../../sandbox/domains/migrations/domain.migrations.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { LabConfig } from '../../sandbox/store/lab-config.ts';
@@ -48,7 +48,7 @@ export async function seedLab(control: Database<ControlSchema>, domains: Record<
   await saveGeography(control, geographyFor(req.persons, req.seed));
   await control.kysely.deleteFrom('city_snapshot').execute();
   await control.kysely.insertInto('city_snapshot').values({
-    id: 1, seed: req.seed, persons: report.persons, as_of: req.asOf ?? '2026-06-30', generator_version: report.contentHash.slice(0, 12),
+    id: 1, seed: req.seed, persons: report.persons, as_of: req.asOf ?? DEFAULT_AS_OF, generator_version: GENERATOR_VERSION,
   }).execute();
   return report;
 }
