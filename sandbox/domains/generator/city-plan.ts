@@ -20,18 +20,18 @@ export const MAX_AGE = 100;
 
 /** Household templates: weights and expected sizes (docs/data.md explains each). */
 export const LOCAL_TEMPLATES = [
-  { kind: 'elder_alone', weight: 0.06, size: 1 },
-  { kind: 'elder_couple', weight: 0.09, size: 2 },
-  { kind: 'single', weight: 0.12, size: 1 },
+  { kind: 'elder_alone', weight: 0.065, size: 1 },
+  { kind: 'elder_couple', weight: 0.10, size: 2 },
+  { kind: 'single', weight: 0.11, size: 1 },
   { kind: 'couple', weight: 0.13, size: 2 },
-  { kind: 'nuclear', weight: 0.38, size: 3.4 },
-  { kind: 'three_gen', weight: 0.16, size: 4.9 },
+  { kind: 'nuclear', weight: 0.37, size: 3.3 },
+  { kind: 'three_gen', weight: 0.165, size: 4.8 },
   { kind: 'single_parent', weight: 0.06, size: 2 },
 ] as const;
 export const FLOATING_TEMPLATES = [
   { kind: 'worker', weight: 0.50, size: 1 },
   { kind: 'couple', weight: 0.18, size: 2 },
-  { kind: 'family', weight: 0.24, size: 3.55 },
+  { kind: 'family', weight: 0.24, size: 3.45 },
   { kind: 'with_parent', weight: 0.03, size: 2 },
   { kind: 'shared', weight: 0.05, size: 3 },
 ] as const;

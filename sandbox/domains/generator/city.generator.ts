@@ -25,7 +25,11 @@ export const RATES = {
   /** Local households living in another district than their registration (S4c). */
   separated: 0.10,
   /** Of separated households, the share that rents (a tenancy active at asOf shows the residence). */
-  separatedRenting: 0.65,
+  separatedRenting: 0.75,
+  /** Chance that a household is visited by grid workers (over three years): urban village or floating, separated, other. */
+  visitedBusy: 0.85,
+  visitedSeparated: 0.8,
+  visitedOther: 0.55,
   /** Floating households absent from the registry (S4a), before registration lag. */
   unregistered: 0.05,
   /** Unregistered households that have since left (their rows end, often before W). */
@@ -401,7 +405,7 @@ export class PersonGenerator {
     if (home.house >= 0) this.tenancies(built, home, floating, fate, resDistrict);
 
     // grid.visit: household visits; each present member is recorded with some chance.
-    this.visits(built, home, floating, fate, newArrival, arrival, hhStart, hhEnd, resGrid, resDistrict, resGeo);
+    this.visits(built, home, floating, separated, newArrival, arrival, hhStart, hhEnd, resGrid, resDistrict, resGeo);
 
     // grid.incident at a (non-rental) home, now and then.
     if (home.house < 0 && rng.chance(0.012)) {
@@ -462,14 +466,14 @@ export class PersonGenerator {
       case 'single':
         return [{ role: 'adult', age: capAge(20 + rng.exponential(12), 59), male: rng.chance(0.55) }];
       case 'couple': {
-        const h = capAge(24 + rng.float() * 40, 100);
+        const h = capAge(24 + rng.float() * 42, 100);
         return [{ role: 'adult', age: h, male: true }, { role: 'spouse', age: Math.max(22, h - rng.between(0, 4)), male: false }];
       }
       case 'nuclear': {
-        const h = capAge(27 + rng.float() * 31, 100);
+        const h = capAge(30 + rng.float() * 30, 100);
         const w = Math.max(23, h - rng.between(0, 4));
         const out: MemberSpec[] = [{ role: 'adult', age: h, male: true }, { role: 'spouse', age: w, male: false }];
-        this.children(out, w, rng.chance(0.6) ? 1 : 2);
+        this.children(out, w, rng.chance(0.7) ? 1 : 2);
         return out;
       }
       case 'three_gen': {
@@ -477,7 +481,7 @@ export class PersonGenerator {
         const son = Math.max(25, g - rng.between(24, 36));
         const w = Math.max(23, son - rng.between(0, 4));
         const out: MemberSpec[] = [{ role: 'adult', age: son, male: true }, { role: 'spouse', age: w, male: false }];
-        this.children(out, w, rng.chance(0.6) ? 1 : 2);
+        this.children(out, w, rng.chance(0.7) ? 1 : 2);
         const elderMale = rng.chance(0.5);
         out.push({ role: 'elder', age: g, male: elderMale });
         if (rng.chance(0.5)) out.push({ role: 'elder', age: Math.max(56, g - rng.between(0, 5)), male: !elderMale });
@@ -514,7 +518,7 @@ export class PersonGenerator {
         const h = capAge(25 + rng.exponential(8), 55);
         const w = Math.max(21, h - rng.between(0, 4));
         const out: MemberSpec[] = [{ role: 'adult', age: h, male: true }, { role: 'spouse', age: w, male: false }];
-        const n = rng.chance(0.6) ? 1 : 2;
+        const n = rng.chance(0.7) ? 1 : 2;
         for (let i = 0; i < n; i++) out.push({ role: 'child', age: rng.between(0, Math.min(15, w - 20)), male: rng.chance(0.52) });
         if (rng.chance(0.15)) out.push({ role: 'elder', age: rng.between(Math.max(50, h + 20), Math.max(52, h + 32)), male: rng.chance(0.3) });
         return out;
@@ -787,13 +791,13 @@ export class PersonGenerator {
 
   // ───────────────────────────── grid ─────────────────────────────
 
-  private visits(all: Member[], home: Home, floating: boolean, fate: Fate, newArrival: boolean, arrival: number, hhStart: number, hhEnd: number, resGrid: number, resDistrict: number, resGeo: string): void {
+  private visits(all: Member[], home: Home, floating: boolean, separated: boolean, newArrival: boolean, arrival: number, hhStart: number, hhEnd: number, resGrid: number, resDistrict: number, resGeo: string): void {
     const { plan, rng } = this;
     const asOf = plan.asOf;
     const uv = plan.geo.gridUrbanVillage[resGrid] === 1;
     const days: number[] = [];
     const from = Math.max(hhStart, asOf - 3 * YEAR);
-    if (from <= hhEnd && rng.chance(uv || floating ? 0.85 : 0.55)) {
+    if (from <= hhEnd && rng.chance(uv || floating ? RATES.visitedBusy : separated ? RATES.visitedSeparated : RATES.visitedOther)) {
       const n = rng.between(1, uv || floating ? 4 : 3);
       for (let i = 0; i < n; i++) days.push(rng.between(from, hhEnd));
     }
@@ -818,7 +822,6 @@ export class PersonGenerator {
         m.facts.visits.push({ id, day, district: resDistrict });
       }
     }
-    void fate;
   }
 }
 

@@ -41,40 +41,73 @@ export function parseIsoDate(text: string): number | undefined {
   return dayFromYmd(y, mo, d);
 }
 
-const CACHE_FROM = dayFromYmd(1850, 1, 1);
-const CACHE_TO = dayFromYmd(2150, 1, 1);
-const isoCache: (string | undefined)[] = [];
-const compactCache: (string | undefined)[] = [];
+/*
+ * Dense tables for 1850-01-01 … 2149-12-31 (the generator works millions of times with dates in
+ * that range): packed y/m/d per day, the first day of each month, and the formatted texts.
+ */
+const TABLE_FROM_YEAR = 1850;
+const TABLE_YEARS = 300;
+const CACHE_FROM = dayFromYmd(TABLE_FROM_YEAR, 1, 1);
+const CACHE_TO = dayFromYmd(TABLE_FROM_YEAR + TABLE_YEARS, 1, 1);
+/** (year << 9) | (month << 5) | day, by day − CACHE_FROM. */
+const packed = new Int32Array(CACHE_TO - CACHE_FROM);
+/** Day number of the first of each month, by (year − 1850) × 12 + month − 1. */
+const monthStarts = new Int32Array(TABLE_YEARS * 12 + 1);
+for (let y = TABLE_FROM_YEAR, i = 0; y < TABLE_FROM_YEAR + TABLE_YEARS; y++) {
+  for (let m = 1; m <= 12; m++, i++) {
+    const first = dayFromYmd(y, m, 1);
+    monthStarts[i] = first;
+    const dim = daysInMonth(y, m);
+    for (let d = 1; d <= dim; d++) packed[first - CACHE_FROM + d - 1] = (y << 9) | (m << 5) | d;
+  }
+}
+monthStarts[TABLE_YEARS * 12] = CACHE_TO;
+const isoCache: (string | undefined)[] = Array.from({ length: CACHE_TO - CACHE_FROM }, () => undefined);
+const compactCache: (string | undefined)[] = Array.from({ length: CACHE_TO - CACHE_FROM }, () => undefined);
 const pad2 = (n: number) => (n < 10 ? `0${n}` : String(n));
+const inTable = (day: number) => day >= CACHE_FROM && day < CACHE_TO;
 
 /** 'YYYY-MM-DD' of a day number (memoised: the generator formats millions of dates). */
 export function formatDay(day: number): string {
-  const i = day - CACHE_FROM;
-  if (i >= 0 && day < CACHE_TO) {
-    const hit = isoCache[i];
-    if (hit !== undefined) return hit;
+  if (!inTable(day)) {
+    const [y, m, d] = ymdFromDay(day);
+    return `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}`;
   }
-  const [y, m, d] = ymdFromDay(day);
-  const text = `${String(y).padStart(4, '0')}-${pad2(m)}-${pad2(d)}`;
-  if (i >= 0 && day < CACHE_TO) isoCache[i] = text;
+  const i = day - CACHE_FROM;
+  const hit = isoCache[i];
+  if (hit !== undefined) return hit;
+  const v = packed[i] ?? 0;
+  const text = `${v >> 9}-${pad2((v >> 5) & 15)}-${pad2(v & 31)}`;
+  isoCache[i] = text;
   return text;
 }
 
 /** 'YYYYMMDD' (the birth-date field of a GB 11643 ID number). */
 export function compactDay(day: number): string {
-  const i = day - CACHE_FROM;
-  if (i >= 0 && day < CACHE_TO) {
-    const hit = compactCache[i];
-    if (hit !== undefined) return hit;
+  if (!inTable(day)) {
+    const [y, m, d] = ymdFromDay(day);
+    return `${String(y).padStart(4, '0')}${pad2(m)}${pad2(d)}`;
   }
-  const [y, m, d] = ymdFromDay(day);
-  const text = `${String(y).padStart(4, '0')}${pad2(m)}${pad2(d)}`;
-  if (i >= 0 && day < CACHE_TO) compactCache[i] = text;
+  const i = day - CACHE_FROM;
+  const hit = compactCache[i];
+  if (hit !== undefined) return hit;
+  const v = packed[i] ?? 0;
+  const text = `${v >> 9}${pad2((v >> 5) & 15)}${pad2(v & 31)}`;
+  compactCache[i] = text;
   return text;
 }
 
 /** `day + n months`, clamping the day of month like Postgres (`date '2024-03-31' - interval '1 month'` = 2024-02-29). */
 export function addMonths(day: number, n: number): number {
+  if (inTable(day)) {
+    const v = packed[day - CACHE_FROM] ?? 0;
+    const mi = ((v >> 9) - TABLE_FROM_YEAR) * 12 + ((v >> 5) & 15) - 1 + n;
+    if (mi >= 0 && mi < TABLE_YEARS * 12) {
+      const first = monthStarts[mi] ?? 0;
+      const dim = (monthStarts[mi + 1] ?? 0) - first;
+      return first + Math.min(v & 31, dim) - 1;
+    }
+  }
   const [y, m, d] = ymdFromDay(day);
   const total = y * 12 + (m - 1) + n;
   const ny = Math.floor(total / 12);
@@ -86,12 +119,19 @@ export const addYears = (day: number, n: number) => addMonths(day, 12 * n);
 
 /** First day of the day's month. */
 export function monthStart(day: number): number {
+  if (inTable(day)) return day - ((packed[day - CACHE_FROM] ?? 1) & 31) + 1;
   const [y, m] = ymdFromDay(day);
   return dayFromYmd(y, m, 1);
 }
 
 /** Full years from birth to `at` (Postgres `extract(year from age(at, birth))`). */
 export function ageAt(birth: number, at: number): number {
+  if (inTable(birth) && inTable(at)) {
+    const b = packed[birth - CACHE_FROM] ?? 0;
+    const a = packed[at - CACHE_FROM] ?? 0;
+    // month/day compare on the low 9 bits
+    return (a >> 9) - (b >> 9) - ((a & 511) < (b & 511) ? 1 : 0);
+  }
   const [by, bm, bd] = ymdFromDay(birth);
   const [ay, am, ad] = ymdFromDay(at);
   return ay - by - (am < bm || (am === bm && ad < bd) ? 1 : 0);

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { createReadStream, createWriteStream, mkdtempSync, rmSync, type WriteStream } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,7 +11,7 @@ import { defaultThreads, generateCity } from './city-generation.ts';
 import { parseIsoDate } from './dates.ts';
 import { finalizeTruth, writeTruthFile, type GroundTruth } from './ground-truth.ts';
 import { copyGeography, geographyCopyText, indexDomain, isCompleteLoad, markComplete, readMeta, resetDomain } from './load.ts';
-import { taskOrdinal } from './run-task.ts';
+import { cityContentHash, rowsPerTable } from './content-hash.ts';
 import { TABLES } from './tables.ts';
 
 export type { GeoUnit } from '../geography/city-geography.ts';
@@ -176,17 +175,8 @@ export async function seedCity(opts: SeedOptions): Promise<SeedReport> {
       if (table) await domains[table.domain].copyIn(table.table, table.columns, wholeLines(spool.path));
     }
 
-    // The content hash: geography, then every table's per-task digests in canonical order.
-    const hash = createHash('sha256').update(`${GENERATOR_VERSION}\n${persons}\n${seed}\n${asOf}\n`).update(geoText);
-    const rows: Record<string, number> = {};
-    TABLES.forEach((table, i) => {
-      rows[table.id] = 0;
-      for (const task of generated.tasks) {
-        rows[table.id] = (rows[table.id] ?? 0) + (task.rows[i] ?? 0);
-        hash.update(`${table.id}\t${taskOrdinal(task.ref)}\t${task.digests[i] ?? ''}\n`);
-      }
-    });
-    const contentHash = hash.digest('hex');
+    const contentHash = cityContentHash({ persons, seed, asOf, geoText, tasks: generated.tasks });
+    const rows = rowsPerTable(generated.tasks);
 
     progress('index', persons);
     await Promise.all(toLoad.map(async (d) => {

@@ -35,26 +35,25 @@ export function isCompleteLoad(meta: Record<string, string>, want: { seed: strin
     && meta['as_of'] === want.asOf && meta['generator_version'] === want.version;
 }
 
-/** Indexes built after COPY (none exist during the load, which keeps COPY fast). */
+/**
+ * Indexes built after COPY (none exist during the load, which keeps COPY fast): the identifiers and
+ * keys that joins and lookups use (ID numbers, house ids, address keys, household ids). Geography
+ * codes are not indexed: statistics read whole tables, and on a libc collation every text index
+ * costs ≈ 1.7 µs per row to build (docs/benchmarks.md).
+ */
 export const DOMAIN_INDEXES: Record<DomainId, readonly { table: string; columns: readonly string[]; unique?: boolean }[]> = {
   registry: [
     { table: 'person', columns: ['id_number'], unique: true },
     { table: 'person', columns: ['household_id'] },
-    { table: 'person', columns: ['district_code', 'status'] },
-    { table: 'person', columns: ['community_code'] },
-    { table: 'person', columns: ['grid_code'] },
     { table: 'household', columns: ['household_id'], unique: true },
-    { table: 'household', columns: ['grid_code'] },
     { table: 'reference_photo', columns: ['id_number'] },
   ],
   social: [
     { table: 'employment', columns: ['id_number'] },
-    { table: 'employment', columns: ['work_district_code'] },
     { table: 'insurance', columns: ['id_number'] },
   ],
   health: [
     { table: 'chronic_condition', columns: ['id_number'] },
-    { table: 'chronic_condition', columns: ['community_code'] },
     { table: 'pregnancy', columns: ['id_number'] },
     { table: 'birth', columns: ['mother_id_number'] },
   ],
@@ -67,7 +66,6 @@ export const DOMAIN_INDEXES: Record<DomainId, readonly { table: string; columns:
   housing: [
     { table: 'rental_house', columns: ['house_id'], unique: true },
     { table: 'rental_house', columns: ['address_key'] },
-    { table: 'rental_house', columns: ['district_code'] },
     { table: 'tenancy', columns: ['tenant_id_number'] },
     { table: 'tenancy', columns: ['house_id'] },
     { table: 'self_declaration', columns: ['house_id'] },

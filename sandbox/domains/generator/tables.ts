@@ -54,7 +54,7 @@ export type ChunkSink = (table: number, bytes: Uint8Array, rows: number) => void
  */
 export const UTF8_TABLES: ReadonlySet<string> = new Set(['registry.household', 'registry.person', 'housing.rental_house']);
 
-const FLUSH_CHARS = 192 * 1024;
+const FLUSH_CHARS = 32 * 1024;
 
 /**
  * Collects the rows of one task for every table and hands them on in encoded chunks of whole

@@ -165,14 +165,17 @@ export function buildGeography(persons: number, seed: string): CityGeography {
     for (const g of grids) {
       if (g.uv) uvPersons += g.weight; else if (g.rural) ruralPersons += g.weight; else normalPersons += g.weight;
     }
-    const base = Math.min(0.9, Math.max(0.03, (d.floatingShare * districtPersons - URBAN_VILLAGE_FLOATING * uvPersons) / Math.max(1, normalPersons + 0.5 * ruralPersons)));
+    // Urban villages are mostly floating, but never more than 85 % of the district's floating residents
+    // (small cities are dominated by the real urban villages, which come first in their street).
+    const uvShare = uvPersons > 0 ? Math.min(URBAN_VILLAGE_FLOATING, (0.85 * d.floatingShare * districtPersons) / uvPersons) : URBAN_VILLAGE_FLOATING;
+    const base = Math.min(0.9, Math.max(0.03, (d.floatingShare * districtPersons - uvShare * uvPersons) / Math.max(1, normalPersons + 0.5 * ruralPersons)));
     districtGridFrom.push(gridCodes.length);
     for (const g of grids) {
       gridCodes.push(g.code);
       gridCommunity.push(g.community);
       gridDistrict.push(di);
       gridWeight.push(g.weight);
-      gridFloating.push(g.uv ? URBAN_VILLAGE_FLOATING : g.rural ? base * 0.5 : base);
+      gridFloating.push(g.uv ? uvShare : g.rural ? base * 0.5 : base);
       gridUv.push(g.uv ? 1 : 0);
     }
     districtGridTo.push(gridCodes.length);
