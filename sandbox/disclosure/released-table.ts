@@ -1,0 +1,35 @@
+import type { Bilingual, GeoLevel } from '../domains/catalog/types.ts';
+
+/** What leaves a domain: a guarded table. No pre-guard value, no reason per cell. */
+export interface ReleasedTable {
+  readonly columns: readonly ReleasedColumn[];
+  readonly rows: readonly ReleasedRow[];
+  readonly guard: {
+    readonly rule: 'staff';
+    readonly threshold: number;
+    readonly rounding: number;
+    readonly cells: number;
+    readonly suppressed: number;
+  };
+}
+
+export interface ReleasedColumn {
+  readonly name: string;
+  readonly role: 'key' | 'measure';
+  readonly label?: Bilingual;
+  readonly geoLevel?: GeoLevel;
+  readonly measure?: 'count_persons' | 'count_distinct' | 'sum' | 'mean';
+}
+
+export interface ReleasedRow {
+  /** Key values in column order; null where the key is rolled up (a subtotal). */
+  readonly keys: readonly (string | null)[];
+  /** Bitmask of rolled-up keys (bit i set = key i is a subtotal), first key the highest bit. */
+  readonly grouping: number;
+  /** Measure values in column order; null when suppressed. */
+  readonly values: readonly (number | null)[];
+  readonly suppressed: boolean;
+  readonly rounded: boolean;
+  /** Every person of the parent group falls in this cell (class disclosure): shown, flagged. */
+  readonly allOfParent: boolean;
+}

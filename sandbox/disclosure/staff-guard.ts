@@ -1,0 +1,116 @@
+import { LabError, t } from '../errors/index.ts';
+import { GROUPING_COLUMN, UNITS_COLUMN, top1Column, top2Column } from '../compile/plan.compile.ts';
+import type { AggregateTable } from '../pipeline/relation.ts';
+import { buildCellStructure, type Cell } from './cell-structure.ts';
+import type { StaffGuardParams } from './guard-params.ts';
+import type { ReleasedRow, ReleasedTable } from './released-table.ts';
+import { secondarySuppression } from './secondary-suppression.ts';
+
+export type RawRow = Readonly<Record<string, unknown>>;
+
+const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
+const keyText = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
+
+/**
+ * The disclosure guard for staff. Runs inside the domain worker, on the stage's pre-guard rows;
+ * only its output leaves the domain. Person is the privacy unit (`__units`).
+ *
+ * 1. Group-by cardinality: a non-geography key with more than `maxLevels` values refuses the table.
+ * 2. Primary suppression: cells of at most `threshold` persons; for sums and means also the p% rule
+ *    and (2,k) dominance on per-person contributions.
+ * 3. Secondary suppression across every subtotal and margin (see secondary-suppression.ts).
+ * 4. Counts rounded to the nearest `rounding`; sums to whole numbers, means to one decimal.
+ * 5. Cells holding every person of their parent group are flagged (class disclosure).
+ * Nothing in the output or in an error says why a cell was suppressed or what it held.
+ */
+export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], params: StaffGuardParams): ReleasedTable {
+  const K = table.keys.length;
+  const keyNames = table.keys.map((k) => k.name);
+  const cells: Cell[] = rows.map((r, index) => ({
+    index,
+    grouping: num(r[GROUPING_COLUMN]) || 0,
+    keys: keyNames.map((k) => keyText(r[k])),
+    units: num(r[UNITS_COLUMN]),
+  }));
+
+  // 1. Cardinality of non-geography keys (counted over the finest cells).
+  table.keys.forEach((k, i) => {
+    if (k.geoLevel) return;
+    const values = new Set<string>();
+    for (const c of cells) if (c.grouping === 0) { const v = c.keys[i]; if (v !== null && v !== undefined) values.add(v); }
+    if (values.size > params.maxLevels) {
+      throw new LabError('LAB-E065', {
+        detail: t(`分组列 ${k.name} 的取值超过 ${params.maxLevels} 个，无法发布`, `group column ${k.name} has more than ${params.maxLevels} values; the table cannot be released`),
+        hint: t('请先用 bucket() 或 CASE 归并取值', 'Merge values first with bucket() or CASE'),
+        field: k.name,
+      });
+    }
+  });
+
+  // 2. Primary suppression.
+  const suppressed = cells.map((c) => !(c.units > params.threshold));
+  table.measures.forEach((m) => {
+    if (m.kind !== 'sum' && m.kind !== 'mean') return;
+    rows.forEach((r, i) => {
+      if (suppressed[i]) return;
+      const value = num(r[m.name]);
+      const total = m.kind === 'mean' ? value * (cells[i]?.units ?? 0) : value;
+      const t1 = Math.max(0, num(r[top1Column(m.name)]) || 0);
+      const t2 = Math.max(0, num(r[top2Column(m.name)]) || 0);
+      if (!(total > 0)) return;
+      if (total - t1 - t2 < params.pPercent * t1) suppressed[i] = true;
+      else if (t1 + t2 > params.nkK * total) suppressed[i] = true;
+    });
+  });
+
+  // 3. Secondary suppression.
+  const structure = buildCellStructure(cells, K);
+  secondarySuppression(structure, suppressed);
+
+  // 5. Class disclosure: a released cell with all of its parent's persons.
+  const allOfParent = cells.map(() => false);
+  for (const g of structure.groups) {
+    const p = cells[g.parent];
+    if (!p || suppressed[g.parent]) continue;
+    for (const c of g.children) if (!suppressed[c] && cells[c]?.units === p.units) allOfParent[c] = true;
+  }
+
+  // 4. Output.
+  const out: ReleasedRow[] = cells.map((c, i) => {
+    const sup = suppressed[i] === true;
+    return {
+      keys: c.keys,
+      grouping: c.grouping,
+      suppressed: sup,
+      rounded: !sup,
+      allOfParent: allOfParent[i] === true,
+      values: table.measures.map((m) => {
+        if (sup) return null;
+        const v = num(rows[i]?.[m.name]);
+        switch (m.kind) {
+          case 'count_persons': case 'count_distinct': return Math.round(v / params.rounding) * params.rounding;
+          case 'sum': return Math.round(v);
+          case 'mean': return Math.round(v * 10) / 10;
+        }
+      }),
+    };
+  });
+  out.sort((a, b) => b.grouping - a.grouping || compareKeys(a.keys, b.keys));
+  return {
+    columns: [
+      ...table.keys.map((k) => ({ name: k.name, role: 'key' as const, ...(k.column.label ? { label: k.column.label } : {}), ...(k.geoLevel ? { geoLevel: k.geoLevel } : {}) })),
+      ...table.measures.map((m) => ({ name: m.name, role: 'measure' as const, label: m.label, measure: m.kind })),
+    ],
+    rows: out,
+    guard: { rule: 'staff', threshold: params.threshold, rounding: params.rounding, cells: out.length, suppressed: out.filter((r) => r.suppressed).length },
+  };
+}
+
+function compareKeys(a: readonly (string | null)[], b: readonly (string | null)[]): number {
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i] ?? '';
+    const y = b[i] ?? '';
+    if (x !== y) return x < y ? -1 : 1;
+  }
+  return 0;
+}
