@@ -189,7 +189,7 @@ describe('seeding the synthetic city into Postgres', () => {
       const rows = await verify.unsafe<{ k: string; n: number }[]>(`${cte}
         SELECT d AS k, count(*)::int AS n FROM (SELECT DISTINCT ON (id_number) id_number, d FROM ${source}
           WHERE id_number IN (SELECT id_number FROM unreg) ORDER BY id_number, day DESC, rid DESC) x GROUP BY d`);
-      const name = { emp: 'employment', ten: 'tenancy', vis: 'visit' }[source];
+      const name = ({ emp: 'employment', ten: 'tenancy', vis: 'visit' } as const)[source];
       expect(truth.s4a.bySource[name], name).toEqual(toMap(rows));
     }
     expect(ids.length).toBeGreaterThan(0);
