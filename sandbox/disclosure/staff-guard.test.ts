@@ -1,4 +1,4 @@
-import highsLoader from 'highs';
+import highsModule, { type LegacyHighs } from 'highs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { rollupSets } from '../../operators/geo-rollup/geo-rollup.operator.ts';
 import type { AggregateTable, RelColumn } from '../pipeline/relation.ts';
@@ -7,9 +7,12 @@ import { DEFAULT_STAFF_PARAMS } from './guard-params.ts';
 import { audit, linePass } from './secondary-suppression.ts';
 import { guardForStaff, type RawRow } from './staff-guard.ts';
 
-type Highs = Awaited<ReturnType<typeof highsLoader>>;
-let highs: Highs;
-beforeAll(async () => { highs = await highsLoader(); });
+// highs ships a CommonJS typing whose default export TypeScript (NodeNext) sees as the namespace;
+// at run time the ESM build's default export is the loader function itself.
+type Loader = () => Promise<LegacyHighs>;
+const loadHighs: Loader = (highsModule as unknown as { default?: Loader }).default ?? (highsModule as unknown as Loader);
+let highs: LegacyHighs;
+beforeAll(async () => { highs = await loadHighs(); });
 
 const col = (name: string, geoLevel?: 'district' | 'street'): RelColumn => ({
   name, type: 'text', semantic: geoLevel ? 'geo_code' : 'category', level: 'L1', identifierOrigins: [], nullable: false, ...(geoLevel ? { geoLevel } : {}),

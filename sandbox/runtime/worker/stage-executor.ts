@@ -1,0 +1,76 @@
+import { CompiledQuery, sql } from 'kysely';
+import type { DomainId } from '../../domains/domain-ids.ts';
+import { guardForStaff, type RawRow } from '../../disclosure/staff-guard.ts';
+import type { StaffGuardParams } from '../../disclosure/guard-params.ts';
+import type { ReleasedTable } from '../../disclosure/released-table.ts';
+import { LabError, t } from '../../errors/index.ts';
+import { compileRel } from '../../compile/plan.compile.ts';
+import { planPipeline, type DomainStage } from '../../plan/planner.ts';
+import { validatePipeline } from '../../pipeline/validate.ts';
+import type { Database } from '../../store/database.ts';
+
+/** What the coordinator sends a domain: the pipeline document, which output, and the rules. No SQL. */
+export interface StagePayload {
+  readonly jobId: string;
+  readonly stageId: string;
+  readonly pipeline: unknown;
+  readonly guard: StaffGuardParams;
+}
+
+export const DEFAULT_STATEMENT_TIMEOUT_MS = 120_000;
+
+/**
+ * The domain re-validates and re-plans the pipeline itself and compiles its own SQL: it trusts the
+ * coordinator with nothing but the document. A stage addressed to another domain is refused.
+ */
+export function stageFor(domain: DomainId, payload: StagePayload): DomainStage {
+  const v = validatePipeline(payload.pipeline);
+  if (!v.ok) throw v.errors[0] ?? new LabError('LAB-E003');
+  const stage = planPipeline(v.pipeline).stages.find((s) => s.id === payload.stageId);
+  if (!stage || stage.kind !== 'domain') {
+    throw new LabError('LAB-E004', { detail: t(`流程中没有阶段 ${payload.stageId}`, `the pipeline has no stage ${payload.stageId}`) });
+  }
+  if (stage.domain !== domain) {
+    throw new LabError('LAB-E012', { detail: t(`阶段 ${stage.id} 属于 ${stage.domain} 域，不在本域执行`, `stage ${stage.id} belongs to the ${stage.domain} domain, not this one`) });
+  }
+  return stage;
+}
+
+/** The snapshot date of this domain's data (written by the loader), the reference for ages. */
+export async function snapshotDate(db: Database): Promise<string> {
+  const r = await sql<{ value: string }>`SELECT value FROM lab_meta WHERE key = 'as_of'`.execute(db.kysely);
+  const v = r.rows[0]?.value;
+  if (!v) throw new LabError('LAB-E020', { detail: t('本域尚未载入数据', 'this domain holds no loaded data yet') });
+  return v;
+}
+
+/**
+ * Runs a stage's aggregate query in a read-only transaction with a statement timeout. The rows it
+ * returns are pre-guard: they never leave the worker (tests read them only through this function).
+ */
+export async function runStageQuery(db: Database, stage: DomainStage, options: { statementTimeoutMs?: number } = {}): Promise<RawRow[]> {
+  const asOf = await snapshotDate(db);
+  const q = compileRel(stage.rel, asOf);
+  const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS));
+  try {
+    return await db.kysely.transaction().execute(async (trx) => {
+      await sql`SET TRANSACTION READ ONLY`.execute(trx);
+      await sql.raw(`SET LOCAL statement_timeout = ${timeout}`).execute(trx);
+      const res = await trx.executeQuery<RawRow>(CompiledQuery.raw(q.sql, [...q.parameters]));
+      return [...res.rows];
+    });
+  } catch (e) {
+    const message = e instanceof Error ? e.message : String(e);
+    if (/statement timeout|canceling statement/i.test(message)) {
+      throw new LabError('LAB-E070', { detail: t(`阶段运行超过 ${timeout} 毫秒`, `the stage ran longer than ${timeout} ms`), hint: t('缩小范围或联系管理员调整时限', 'Narrow the query or ask an administrator to raise the limit') });
+    }
+    throw e;
+  }
+}
+
+/** Runs a stage and guards its table inside the domain; only the released table is returned. */
+export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: { statementTimeoutMs?: number } = {}): Promise<ReleasedTable> {
+  const stage = stageFor(domain, payload);
+  const rows = await runStageQuery(db, stage, options);
+  return guardForStaff(stage.table, rows, payload.guard);
+}
