@@ -18,6 +18,8 @@ export interface CellStructure {
   readonly finest: readonly number[];
   /** For every cell, the finest cells it sums (indices into `cells`). */
   readonly descendants: readonly (readonly number[])[];
+  /** For every finest cell, the cells that contain it (empty for the others). */
+  readonly ancestors: readonly (readonly number[])[];
   /** Additivity lines: parent = sum of children along one key. */
   readonly groups: readonly { readonly parent: number; readonly children: readonly number[] }[];
   /** Lines each cell belongs to (as parent or child). */
@@ -38,11 +40,12 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
   const finest = cells.filter((c) => c.grouping === 0).map((c) => c.index);
   if (finest.length === 0 && cells.length > 0) throw new Error('the full grouping set is missing from the table');
   const descendants: number[][] = cells.map(() => []);
+  const ancestors: number[][] = cells.map(() => []);
   for (const f of finest) {
     const keys = (cells[f] as Cell).keys;
     for (const g of sets) {
       const a = byId.get(idOf(g, project(keys, g, keyCount)));
-      if (a !== undefined) descendants[a]?.push(f);
+      if (a !== undefined) { descendants[a]?.push(f); ancestors[f]?.push(a); }
     }
   }
   const groups: { parent: number; children: number[] }[] = [];
@@ -68,5 +71,5 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
       groupsOf[c.index]?.push(gi);
     }
   }
-  return { cells, finest, descendants, groups, groupsOf };
+  return { cells, finest, descendants, ancestors, groups, groupsOf };
 }

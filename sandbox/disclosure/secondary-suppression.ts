@@ -19,13 +19,18 @@ export function secondarySuppression(s: CellStructure, suppressed: boolean[]): {
     linePass(s, suppressed);
     const recoverable = audit(s, suppressed);
     if (recoverable.length === 0) return { rounds };
-    for (const c of recoverable) {
-      if (!protectOnce(s, suppressed, c)) throw new Error('secondary suppression cannot protect a cell');
-    }
+    // A repair made for one cell may already protect the next; a round that can add nothing
+    // while cells are still pinned would be a bug.
+    let added = 0;
+    const byFineness = [...recoverable].sort((a, b) => rolledUp(s, a) - rolledUp(s, b) || units(s, a) - units(s, b));
+    for (const c of byFineness) if (protectOnce(s, suppressed, c)) added++;
+    if (added === 0) throw new Error('secondary suppression cannot protect a cell');
   }
 }
 
 const units = (s: CellStructure, i: number) => s.cells[i]?.units ?? 0;
+/** How many keys a cell rolls up (0 = finest). */
+const rolledUp = (s: CellStructure, i: number) => { let g = s.cells[i]?.grouping ?? 0; let n = 0; while (g) { n += g & 1; g >>>= 1; } return n; };
 
 export function linePass(s: CellStructure, suppressed: boolean[]): void {
   let changed = true;
@@ -67,7 +72,10 @@ function protectOnce(s: CellStructure, suppressed: boolean[], c: number): boolea
   if (best === undefined) {
     const hidden = new Set((s.descendants[c] ?? []).filter((f) => suppressed[f]));
     if (hidden.size > 0) {
-      s.cells.forEach((cell, i) => { if ((s.descendants[i] ?? []).some((f) => hidden.has(f))) consider(cell.index); });
+      // The finest released cells that share unknowns with c; a coarse total only if nothing finer.
+      let finestLevel = Infinity;
+      for (const f of hidden) for (const a of s.ancestors[f] ?? []) if (a !== c && !suppressed[a]) finestLevel = Math.min(finestLevel, rolledUp(s, a));
+      for (const f of hidden) for (const a of s.ancestors[f] ?? []) if (rolledUp(s, a) === finestLevel) consider(a);
     } else {
       for (const f of s.descendants[c] ?? []) consider(f);
     }
@@ -80,10 +88,27 @@ function protectOnce(s: CellStructure, suppressed: boolean[], c: number): boolea
 type Row = Map<number, number>;
 const EPS = 1e-9;
 
-/** Suppressed cells whose value follows exactly from the released cells. */
+/**
+ * Suppressed cells an attacker can pin to one value, knowing every released value exactly and that
+ * every listed cell holds at least 1 person.
+ *
+ * Unknowns are the suppressed finest cells: "free" ones (true value ≥ 2, they can move both ways)
+ * ordered before "floor" ones (true value 1: they can only move up). One echelon form of the
+ * released cells' rows (pivot = lowest unknown) then answers both questions:
+ *  - a floor cell is pinned iff it appears in a basis row without free unknowns (a combination of
+ *    released sums that names it and no free cell);
+ *  - any other suppressed cell is pinned iff its row over the free unknowns lies in the span of the
+ *    released rows over the free unknowns (then no direction moving only free cells changes it).
+ * Otherwise a small move of free cells (plus, for a floor cell, itself upwards) keeps every released
+ * value and every bound, and changes the cell: it is not pinned.
+ */
 export function audit(s: CellStructure, suppressed: readonly boolean[]): number[] {
+  const free = s.finest.filter((f) => suppressed[f] && units(s, f) >= 2);
+  const floor = s.finest.filter((f) => suppressed[f] && units(s, f) < 2);
   const varOf = new Map<number, number>();
-  for (const f of s.finest) if (suppressed[f]) varOf.set(f, varOf.size);
+  for (const f of free) varOf.set(f, varOf.size);
+  const firstFloor = varOf.size;
+  for (const f of floor) varOf.set(f, varOf.size);
   const rowOf = (cell: number): number[] => {
     const out: number[] = [];
     for (const f of s.descendants[cell] ?? []) { const v = varOf.get(f); if (v !== undefined) out.push(v); }
@@ -107,11 +132,12 @@ export function audit(s: CellStructure, suppressed: readonly boolean[]): number[
     if (!b) { b = new Map(); basisByComp.set(r, b); }
     return b;
   };
-  const reduce = (basis: Map<number, Row>, row: Row): Row => {
+  const leadOf = (row: Row) => { let lead = Infinity; for (const k of row.keys()) if (k < lead) lead = k; return lead; };
+  /** Reduces by basis rows while the lead is a pivot below `limit`. */
+  const reduce = (basis: Map<number, Row>, row: Row, limit: number): Row => {
     for (;;) {
-      let lead = Infinity;
-      for (const k of row.keys()) if (k < lead) lead = k;
-      if (lead === Infinity) return row;
+      const lead = leadOf(row);
+      if (lead >= limit) return row;
       const b = basis.get(lead);
       if (!b) return row;
       const f = row.get(lead) as number;
@@ -123,19 +149,31 @@ export function audit(s: CellStructure, suppressed: readonly boolean[]): number[
   };
   for (const r of known) {
     const basis = basisOf(r[0] as number);
-    const reduced = reduce(basis, new Map(r.map((v) => [v, 1])));
+    const reduced = reduce(basis, new Map(r.map((v) => [v, 1])), Infinity);
     if (reduced.size === 0) continue;
-    let lead = Infinity;
-    for (const k of reduced.keys()) if (k < lead) lead = k;
+    const lead = leadOf(reduced);
     const f = reduced.get(lead) as number;
     for (const [k, v] of reduced) reduced.set(k, v / f);
     basis.set(lead, reduced);
   }
+  // Floor cells named by a basis row that holds no free unknown.
+  const pinnedFloor = new Set<number>();
+  for (const basis of basisByComp.values()) {
+    for (const [lead, row] of basis) if (lead >= firstFloor) for (const k of row.keys()) pinnedFloor.add(k);
+  }
   const out: number[] = [];
   for (const t of targets) {
-    if (t.row.length === 0) { out.push(t.cell); continue; } // a sum of released cells only
-    const reduced = reduce(basisOf(t.row[0] as number), new Map(t.row.map((v) => [v, 1])));
-    if (reduced.size === 0) out.push(t.cell);
+    const v = varOf.get(t.cell);
+    if (v !== undefined && v >= firstFloor) { if (pinnedFloor.has(v)) out.push(t.cell); continue; }
+    const freeRow = t.row.filter((x) => x < firstFloor);
+    if (freeRow.length === 0) {
+      // Only floor cells below: raising any unpinned one (compensated by free cells elsewhere)
+      // raises this cell by the same amount.
+      if (!t.row.some((x) => !pinnedFloor.has(x))) out.push(t.cell);
+      continue;
+    }
+    const reduced = reduce(basisOf(freeRow[0] as number), new Map(freeRow.map((x) => [x, 1])), firstFloor);
+    if (leadOf(reduced) >= firstFloor) out.push(t.cell);
   }
   return out;
 }

@@ -26,12 +26,11 @@ const keyText = (v: unknown): string | null => (v === null || v === undefined ? 
 export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], params: StaffGuardParams): ReleasedTable {
   const K = table.keys.length;
   const keyNames = table.keys.map((k) => k.name);
-  const cells: Cell[] = rows.map((r, index) => ({
-    index,
-    grouping: num(r[GROUPING_COLUMN]) || 0,
-    keys: keyNames.map((k) => keyText(r[k])),
-    units: num(r[UNITS_COLUMN]),
-  }));
+  // Canonical order (totals first, then by key), so the result never depends on the order rows came in.
+  const parsed = rows.map((r) => ({ r, grouping: num(r[GROUPING_COLUMN]) || 0, keys: keyNames.map((k) => keyText(r[k])) }));
+  parsed.sort((a, b) => b.grouping - a.grouping || compareKeys(a.keys, b.keys));
+  rows = parsed.map((p) => p.r);
+  const cells: Cell[] = parsed.map((p, index) => ({ index, grouping: p.grouping, keys: p.keys, units: num(p.r[UNITS_COLUMN]) }));
 
   // 1. Cardinality of non-geography keys (counted over the finest cells).
   table.keys.forEach((k, i) => {
@@ -95,7 +94,6 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
       }),
     };
   });
-  out.sort((a, b) => b.grouping - a.grouping || compareKeys(a.keys, b.keys));
   return {
     columns: [
       ...table.keys.map((k) => ({ name: k.name, role: 'key' as const, ...(k.column.label ? { label: k.column.label } : {}), ...(k.geoLevel ? { geoLevel: k.geoLevel } : {}) })),

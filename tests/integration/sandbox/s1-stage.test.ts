@@ -5,8 +5,8 @@ import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.t
 import { seedCity } from '../../../sandbox/domains/generator/index.ts';
 import type { GroundTruth } from '../../../sandbox/domains/generator/ground-truth.ts';
 import { DEFAULT_STAFF_PARAMS } from '../../../sandbox/disclosure/guard-params.ts';
-import type { RawRow } from '../../../sandbox/disclosure/staff-guard.ts';
-import { runStageQuery, stageFor, type StagePayload } from '../../../sandbox/runtime/worker/stage-executor.ts';
+import { guardForStaff, type RawRow } from '../../../sandbox/disclosure/staff-guard.ts';
+import { executeStage, runStageQuery, stageFor, type StagePayload } from '../../../sandbox/runtime/worker/stage-executor.ts';
 import type { Database } from '../../../sandbox/store/database.ts';
 import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
 
@@ -62,6 +62,16 @@ describe('S1 inside the registry domain equals the ground truth', () => {
     for (const r of got) expect(Number(r['persons']), cellKey(r)).toBe(wantByKey.get(cellKey(r)));
     const total = got.find((r) => Number(r['__grouping']) === 127);
     expect(Number(total?.['persons'])).toBe(truth.s1.cells.reduce((a, c) => a + c[4], 0));
+  });
+
+  it('released: equals the staff guard applied to the truth; no small count, no identifier', async () => {
+    const released = await executeStage(registry, 'registry', payload);
+    const stage = stageFor('registry', payload);
+    expect(released).toEqual(guardForStaff(stage.table, truthRows(truth, stage.table.groupingSets), DEFAULT_STAFF_PARAMS));
+    for (const r of released.rows) for (const v of r.values) if (v !== null) expect(v).toBeGreaterThanOrEqual(10);
+    const total = released.rows.find((r) => r.grouping === 127);
+    expect(total?.suppressed).toBe(false);
+    expect(JSON.stringify(released)).not.toMatch(/\d{17}[\dX]/);
   });
 
   it('a stage addressed to another domain is refused by the worker', () => {
