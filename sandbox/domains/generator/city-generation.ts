@@ -31,7 +31,7 @@ export interface GenerateResult {
 }
 
 /** Unconsumed bytes a generator thread may have in flight before it pauses. */
-const CREDIT_BYTES = 12 * 1024 * 1024;
+const CREDIT_BYTES = 8 * 1024 * 1024;
 
 export const defaultThreads = () => Math.max(1, Math.min(2, availableParallelism()));
 
@@ -107,7 +107,7 @@ async function runOnWorkers(o: GenerateOptions, tasks: ReturnType<typeof allTask
       const count = Math.min(o.threads, tasks.length);
       running = count;
       for (let i = 0; i < count; i++) {
-        const w = new Worker(workerUrl(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 48 } });
+        const w = new Worker(workerUrl(), { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: 32 } });
         workers.push(w);
         w.on('message', (m: FromWorker) => {
           switch (m.type) {

@@ -1,5 +1,5 @@
 import { buildGeography, type CityGeography } from '../geography/city-geography.ts';
-import { addMonths, dayFromYmd, formatDay, monthStart, parseIsoDate, ymdFromDay } from './dates.ts';
+import { addMonths, dayFromYmd, flat, formatDay, monthStart, parseIsoDate, ymdFromDay } from './dates.ts';
 import { ORIGIN_PROVINCES } from './origins.data.ts';
 import { cumulative, seedKey, type SeedKey } from './prng.ts';
 
@@ -72,6 +72,8 @@ export interface CityPlan {
   readonly regionCodes: readonly string[];
   readonly cumOrigin: Float64Array;
   readonly districtCount: number;
+  /** Per grid: 'district\tstreet\tcommunity\tgrid' codes, the four geography columns of a row. */
+  readonly gridGeoText: readonly string[];
 }
 
 export function buildPlan(persons: number, seed: string, asOfText: string): CityPlan {
@@ -138,6 +140,7 @@ export function buildPlan(persons: number, seed: string, asOfText: string): City
     houseStart, totalHouses: total,
     regionCodes, cumOrigin: cumulative(originWeights),
     districtCount: geo.districts.length,
+    gridGeoText: geo.gridCodes.map((gc) => flat(`${gc.slice(0, 6)}\t${gc.slice(0, 9)}\t${gc.slice(0, 12)}\t${gc}`)),
   };
 }
 

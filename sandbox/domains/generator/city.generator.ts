@@ -1,4 +1,4 @@
-import { addYears, compactDay, dayFromYmd, formatDay, monthStart, addMonths } from './dates.ts';
+import { addYears, compactDay, dayFromYmd, flat, formatDay, monthStart, addMonths } from './dates.ts';
 import {
   FLOATING_TEMPLATES, LOCAL_TEMPLATES, OWNER_SLOT_FROM, OWNER_SLOTS, SLOTS_PER_TASK, personTaskRange,
   type CityPlan, type FloatingTemplate, type LocalTemplate,
@@ -297,7 +297,7 @@ export class PersonGenerator {
     }
     const renting = floating ? rng.chance(RATES.floatingRenting) : separated ? rng.chance(RATES.separatedRenting) : rng.chance(RATES.localRenting);
     const home = this.home(resGrid, renting);
-    const regAddress = floating || !separated ? home.address + (renting ? `${rng.between(1, 8)}${String(rng.between(1, 12)).padStart(2, '0')}房` : '') : this.home(regGrid, false).address;
+    const regAddress = flat(floating || !separated ? home.address + (renting ? `${rng.between(1, 8)}${String(rng.between(1, 12)).padStart(2, '0')}房` : '') : this.home(regGrid, false).address);
 
     // Members: names, birth dates, ID numbers, presence windows, registry status.
     const surnames = floating ? NATIONAL_SURNAMES : LOCAL_SURNAMES;
@@ -419,10 +419,7 @@ export class PersonGenerator {
   }
 
   private geoText(grid: number): string {
-    const geo = this.plan.geo;
-    const gc = geo.gridCodes[grid] ?? '';
-    // grid = community + 3 = street + 6 = district + 9
-    return `${gc.slice(0, 6)}\t${gc.slice(0, 9)}\t${gc.slice(0, 12)}\t${gc}`;
+    return this.plan.gridGeoText[grid] ?? '';
   }
 
   private home(grid: number, renting: boolean): Home {
@@ -431,7 +428,7 @@ export class PersonGenerator {
       const count = (plan.houseStart[grid + 1] ?? 0) - (plan.houseStart[grid] ?? 0);
       const k = rng.int(count);
       const h = houseAddress(plan, grid, k);
-      return { grid, address: h.address, key: h.key, house: (plan.houseStart[grid] ?? 0) + k };
+      return { grid, address: flat(h.address), key: flat(h.key), house: (plan.houseStart[grid] ?? 0) + k };
     }
     const geo = plan.geo;
     const community = geo.communities[geo.gridCommunity[grid] ?? 0];
@@ -444,7 +441,7 @@ export class PersonGenerator {
       ? `广州市${district?.zh ?? ''}${street?.zh ?? ''}${road}${building}号${room}房`
       : `广州市${district?.zh ?? ''}${street?.zh ?? ''}${road}${building}号${room}房`;
     const key = `${geo.gridCodes[grid] ?? ''}-B${String(building).padStart(4, '0')}-${String(room).padStart(4, '0')}`;
-    return { grid, address, key, house: -1 };
+    return { grid, address: flat(address), key: flat(key), house: -1 };
   }
 
   private phone(): string {

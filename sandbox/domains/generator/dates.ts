@@ -1,4 +1,14 @@
 /**
+ * Returns the string after making V8 store it flat. A string built by concatenation is a tree of
+ * pieces; reading a character flattens it in place, so a string that goes into many rows (a
+ * cached date, an ID number, a geography code list) is copied, not re-walked, at every flush.
+ */
+export function flat(s: string): string {
+  s.charCodeAt(0);
+  return s;
+}
+
+/**
  * Calendar dates as integer day numbers (days since 1970-01-01, proleptic Gregorian, no time
  * zone), which is what the generator computes with; text only at the edge ('YYYY-MM-DD').
  */
@@ -77,7 +87,7 @@ export function formatDay(day: number): string {
   const hit = isoCache[i];
   if (hit !== undefined) return hit;
   const v = packed[i] ?? 0;
-  const text = `${v >> 9}-${pad2((v >> 5) & 15)}-${pad2(v & 31)}`;
+  const text = flat(`${v >> 9}-${pad2((v >> 5) & 15)}-${pad2(v & 31)}`);
   isoCache[i] = text;
   return text;
 }
@@ -92,7 +102,7 @@ export function compactDay(day: number): string {
   const hit = compactCache[i];
   if (hit !== undefined) return hit;
   const v = packed[i] ?? 0;
-  const text = `${v >> 9}${pad2((v >> 5) & 15)}${pad2(v & 31)}`;
+  const text = flat(`${v >> 9}${pad2((v >> 5) & 15)}${pad2(v & 31)}`);
   compactCache[i] = text;
   return text;
 }

@@ -17,7 +17,9 @@ export function checkCharacter(first17: string): string {
 /** Builds an ID number from its parts; `sequence` 0 … 999 carries the sex in its parity. */
 export function makeIdNumber(regionCode: string, birthYmd: string, sequence: number): string {
   const first17 = regionCode + birthYmd + (sequence < 10 ? '00' : sequence < 100 ? '0' : '') + sequence;
-  return first17 + checkCharacter(first17);
+  const id = first17 + checkCharacter(first17);
+  id.charCodeAt(0); // store flat: an ID number goes into many rows (see dates.ts flat())
+  return id;
 }
 
 /** True when the text is a well-formed GB 11643 number: digits, a real birth date, a valid check character. */

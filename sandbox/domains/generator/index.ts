@@ -10,7 +10,7 @@ import { ChunkChannel } from './chunk-channel.ts';
 import { defaultThreads, generateCity } from './city-generation.ts';
 import { parseIsoDate } from './dates.ts';
 import { finalizeTruth, writeTruthFile, type GroundTruth } from './ground-truth.ts';
-import { copyGeography, geographyCopyText, indexDomain, isCompleteLoad, markComplete, readMeta, resetDomain } from './load.ts';
+import { copyGeography, geographyCopyText, indexDomain, isCompleteLoad, markComplete, probeConcurrency, readMeta, resetDomain, TABLES_BY_SIZE } from './load.ts';
 import { cityContentHash, rowsPerTable } from './content-hash.ts';
 import { TABLES } from './tables.ts';
 
@@ -27,7 +27,7 @@ export interface SeedOptions {
   asOf?: string;
   /** Where to write the ground-truth JSON (outside every domain). */
   truthFile?: string;
-  /** Opened, migrated domain databases. Postgres handles need a pool of ≥ 4 connections (one COPY per table). */
+  /** Opened, migrated domain databases. With a pool of ≥ 4 connections every table streams at once; smaller pools spool some tables to temporary files. */
   domains: Record<DomainId, Database>;
   onProgress?: (p: { phase: string; persons: number; total: number }) => void;
   /** Generator threads (default: up to 2, one per core). The content does not depend on it. */
@@ -124,9 +124,16 @@ export async function seedCity(opts: SeedOptions): Promise<SeedReport> {
   const geoText = geographyCopyText(geo.units);
   await Promise.all(toLoad.map((d) => copyGeography(domains[d], geoText)));
 
-  // Where each table's rows go: a COPY stream (Postgres: all tables at once), a spool file (PGlite:
-  // one connection, tables one after another), or nowhere (domain already complete).
-  const spoolDir = toLoad.some((d) => domains[d].engine === 'pglite') ? mkdtempSync(join(tmpdir(), 'lab-seed-')) : undefined;
+  // Where each table's rows go: a COPY stream (as many at once as the domain's connection pool can
+  // hold, largest tables first), a spool file COPYed after generation (PGlite has one connection;
+  // tables beyond the pool's size), or nowhere (domain already complete).
+  const streamed = new Set<string>();
+  await Promise.all(toLoad.map(async (d) => {
+    const order = TABLES_BY_SIZE[d];
+    const n = await probeConcurrency(domains[d], order.length);
+    for (const table of order.slice(0, n)) streamed.add(`${d}.${table}`);
+  }));
+  const spoolDir = TABLES.some((t) => loading.has(t.domain) && !streamed.has(t.id)) ? mkdtempSync(join(tmpdir(), 'lab-seed-')) : undefined;
   const channels = new Map<number, ChunkChannel>();
   const spools = new Map<number, { path: string; stream: WriteStream }>();
   const copies: Promise<number>[] = [];
@@ -134,7 +141,7 @@ export async function seedCity(opts: SeedOptions): Promise<SeedReport> {
   TABLES.forEach((table, i) => {
     if (!loading.has(table.domain)) return;
     const db = domains[table.domain];
-    if (db.engine === 'pglite' && spoolDir) {
+    if (!streamed.has(table.id) && spoolDir) {
       const path = join(spoolDir, `${table.id}.copy`);
       spools.set(i, { path, stream: createWriteStream(path) });
       return;
@@ -169,11 +176,13 @@ export async function seedCity(opts: SeedOptions): Promise<SeedReport> {
     await Promise.all([...spools.values()].map((s) => new Promise<void>((resolve, reject) => s.stream.end((e?: Error | null) => (e ? reject(e) : resolve())))));
     if (abort.signal.aborted) throw abort.signal.reason;
 
-    // Embedded databases: COPY the spooled tables one after another.
-    for (const [i, spool] of spools) {
-      const table = TABLES[i];
-      if (table) await domains[table.domain].copyIn(table.table, table.columns, wholeLines(spool.path));
-    }
+    // Spooled tables: one after another within a domain, the domains at the same time.
+    await Promise.all(toLoad.map(async (d) => {
+      for (const [i, spool] of spools) {
+        const table = TABLES[i];
+        if (table?.domain === d) await domains[d].copyIn(table.table, table.columns, wholeLines(spool.path));
+      }
+    }));
 
     const contentHash = cityContentHash({ persons, seed, asOf, geoText, tasks: generated.tasks });
     const rows = rowsPerTable(generated.tasks);

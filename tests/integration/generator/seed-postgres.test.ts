@@ -7,7 +7,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.ts';
 import { seedCity, type GroundTruth, type SeedReport } from '../../../sandbox/domains/generator/index.ts';
 import type { Database } from '../../../sandbox/store/database.ts';
-import { pgDatabaseName } from '../../../sandbox/store/topology.ts';
+import { openPostgres } from '../../../sandbox/store/postgres.database.ts';
+import { pgDatabaseName, roleUrl } from '../../../sandbox/store/topology.ts';
 import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
 import { TEST_DATABASE_URL } from '../../support/test-env.ts';
 
@@ -303,6 +304,26 @@ describe('seeding the synthetic city into Postgres', () => {
       const meta = await sql<{ value: string }>`SELECT value FROM lab_meta WHERE key = 'complete'`.execute(civil.kysely);
       expect(meta.rows[0]?.value).toBe('true');
       expect(readFileSync(file, 'utf8')).toBe(readFileSync(join(dir, 'truth.json'), 'utf8'));
+    });
+
+    it('loads the same city through a pool of one connection per domain (tables spooled, no deadlock)', async () => {
+      const small = {} as Record<DomainId, Database>;
+      for (const d of DOMAIN_IDS) {
+        await sql`DELETE FROM lab_meta`.execute(domains[d].kysely);
+        small[d] = await openPostgres(d, roleUrl(lab.cfg, d), { max: 1 });
+      }
+      try {
+        const again = await seedCity({ persons: PERSONS, seed: SEED, asOf: AS_OF, domains: small });
+        expect(again.contentHash).toBe(report.contentHash);
+        for (const d of DOMAIN_IDS) {
+          for (const t of TABLES_BY_DOMAIN[d]) {
+            const r = await sql<{ n: number }>`SELECT count(*)::int AS n FROM ${sql.table(t)}`.execute(domains[d].kysely);
+            expect(r.rows[0]?.n, `${d}.${t}`).toBe(report.rows[`${d}.${t}`]);
+          }
+        }
+      } finally {
+        for (const db of Object.values(small)) await db.close();
+      }
     });
   });
 });
