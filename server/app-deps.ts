@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { QueueDriver } from '../sandbox/runtime/queue/queue-driver.ts';
 import type { Database } from '../sandbox/store/database.ts';
 import type { ControlSchema } from './db/control.schema.ts';
 
@@ -16,6 +17,8 @@ export interface HealthReport {
 export interface AppDeps {
   control: Database<ControlSchema>;
   logger: Logger;
+  /** Delivers stages to the domains and hears their answers; runs answer 503 without it. */
+  queue?: QueueDriver;
   /** Supplied by the caller; must not throw (report failures as checks instead). */
   health: () => Promise<HealthReport>;
   config: {

@@ -13,6 +13,7 @@ import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
+import { registerPipelineRoutes } from './routes/pipeline.route.ts';
 import { primeAuth } from './services/auth.service.ts';
 
 /**
@@ -49,6 +50,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerHealthRoutes(app, deps);
   registerAuthRoutes(app, deps, ttlMs);
   registerCatalogRoutes(app, deps);
+  registerPipelineRoutes(app, deps);
   registerDocsRoutes(app);
   registerHomeRoutes(app);
 

@@ -47,6 +47,7 @@ export const ERROR_CODES = {
   'LAB-E067': { status: 422, kind: 'user', zh: '跨部门关联需要加密协议（尚未支持）', en: 'Joining across departments needs an encrypted protocol (not available yet)' },
   'LAB-E068': { status: 422, kind: 'user', zh: '流程缺少输出节点', en: 'The pipeline has no output node' },
   'LAB-E070': { status: 422, kind: 'user', zh: '运行超时', en: 'Time limit exceeded' },
+  'LAB-E071': { status: 409, kind: 'user', zh: '任务尚无可发布的结果', en: 'The job has no released result (yet)' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -76,4 +76,51 @@ CREATE TABLE city_snapshot (
 );
 `,
   },
+  {
+    name: '0002-pipelines-jobs',
+    up: `
+CREATE TABLE pipeline (
+  id text PRIMARY KEY,
+  owner_id bigint NOT NULL REFERENCES app_user(id),
+  name text NOT NULL,
+  spec jsonb NOT NULL,
+  spec_hash text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  updated_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX pipeline_owner ON pipeline(owner_id);
+-- A job runs a snapshot of the pipeline document (spec), so later edits never change a run.
+CREATE TABLE job (
+  id text PRIMARY KEY,
+  pipeline_id text NOT NULL REFERENCES pipeline(id),
+  owner_id bigint NOT NULL REFERENCES app_user(id),
+  spec jsonb NOT NULL,
+  spec_hash text NOT NULL,
+  state text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  error jsonb,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  finished_at timestamptz
+);
+CREATE INDEX job_owner ON job(owner_id, created_at DESC);
+CREATE TABLE job_stage (
+  job_id text NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+  stage_id text NOT NULL,
+  domain text NOT NULL,
+  state text NOT NULL CHECK (state IN ('queued', 'running', 'succeeded', 'failed', 'cancelled')),
+  error jsonb,
+  result jsonb,              -- the released (guarded) table; nothing else from a domain is stored
+  finished_at timestamptz,
+  PRIMARY KEY (job_id, stage_id)
+);
+-- Progress events for SSE; the id is the SSE event id (Last-Event-ID resumes after it).
+CREATE TABLE job_event (
+  id bigserial PRIMARY KEY,
+  job_id text NOT NULL REFERENCES job(id) ON DELETE CASCADE,
+  at timestamptz NOT NULL DEFAULT now(),
+  kind text NOT NULL,
+  data jsonb NOT NULL
+);
+CREATE INDEX job_event_job ON job_event(job_id, id);
+`,
+  },
 ];

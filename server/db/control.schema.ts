@@ -55,6 +55,42 @@ export interface ControlSchema {
     name_en: string;
     urban_village: boolean;
   };
+  pipeline: {
+    id: string;
+    owner_id: number;
+    name: string;
+    spec: ColumnType<unknown, string, string>;
+    spec_hash: string;
+    created_at: Generated<Date>;
+    updated_at: Generated<Date>;
+  };
+  job: {
+    id: string;
+    pipeline_id: string;
+    owner_id: number;
+    spec: ColumnType<unknown, string, string>;
+    spec_hash: string;
+    state: JobState;
+    error: ColumnType<unknown, string | null, string | null> | null;
+    created_at: Generated<Date>;
+    finished_at: Date | null;
+  };
+  job_stage: {
+    job_id: string;
+    stage_id: string;
+    domain: string;
+    state: JobState;
+    error: ColumnType<unknown, string | null, string | null> | null;
+    result: ColumnType<unknown, string | null, string | null> | null;
+    finished_at: Date | null;
+  };
+  job_event: {
+    id: Generated<number>;
+    job_id: string;
+    at: Generated<Date>;
+    kind: string;
+    data: ColumnType<unknown, string, string>;
+  };
   city_snapshot: {
     id: number;
     seed: string;
@@ -64,6 +100,8 @@ export interface ControlSchema {
     loaded_at: Generated<Date>;
   };
 }
+
+export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
 export type UserRole = ControlSchema['app_user']['role'];
 export const USER_ROLES: readonly UserRole[] = ['analyst', 'officer', 'researcher', 'steward', 'admin'];

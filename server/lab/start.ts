@@ -12,6 +12,7 @@ import type { LabConfig } from '../../sandbox/store/lab-config.ts';
 import { redactUrl } from '../../sandbox/store/lab-config.ts';
 import { roleUrl } from '../../sandbox/store/topology.ts';
 import { buildApp } from '../app.ts';
+import { listenForResults } from '../services/job.service.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { DEMO_USERS, demoPassword, ensureDemoUsers } from './demo-users.ts';
 import { healthProbe } from './health.ts';
@@ -97,8 +98,9 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   const withDemo = cfg.mode === 'embedded' || cfg.demoPassword !== undefined;
   if (withDemo) await ensureDemoUsers(control, password);
 
+  await listenForResults(control, queue, logger);
   const app = buildApp({
-    control, logger,
+    control, logger, queue,
     health: healthProbe(cfg.mode, control, queue),
     config: { secureCookies: process.env['LAB_SECURE_COOKIES'] === '1' },
   });

@@ -1,8 +1,8 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DOMAIN_IDS, type DomainId } from '../../domains/domain-ids.ts';
 import { LabError, t } from '../../errors/index.ts';
-import type { Consumer, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
+import type { Consumer, DeliveryResult, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
 
 /**
  * BullMQ driver. BullMQ forbids ':' in queue names, so the logical queue `domain:<id>` is the
@@ -13,6 +13,7 @@ export class BullQueue implements QueueDriver {
   readonly kind = 'bullmq' as const;
   private readonly queues = new Map<DomainId, Queue>();
   private readonly workers = new Set<Worker>();
+  private readonly events = new Set<QueueEvents>();
   private readonly connection: Redis;
 
   constructor(private readonly redisUrl: string, private readonly labPrefix: string) {
@@ -68,6 +69,26 @@ export class BullQueue implements QueueDriver {
     };
   }
 
+  async onResult(domains: readonly DomainId[], handler: (r: DeliveryResult) => void): Promise<void> {
+    for (const domain of domains) {
+      const ev = new QueueEvents(domain, { connection: new Redis(this.redisUrl, { maxRetriesPerRequest: null }), prefix: this.keyPrefix });
+      ev.on('error', () => {});
+      ev.on('completed', ({ jobId, returnvalue }) => {
+        let value: unknown = returnvalue;
+        if (typeof returnvalue === 'string') { try { value = JSON.parse(returnvalue); } catch { value = returnvalue; } }
+        handler({ key: jobId, domain, ok: true, value });
+      });
+      ev.on('failed', ({ jobId, failedReason }) => {
+        // 'failed' is also emitted for attempts that will be retried: report only the final one.
+        void this.queue(domain).getJob(jobId).then(async (job) => {
+          if (job && (await job.isFailed())) handler({ key: jobId, domain, ok: false, error: failedReason });
+        }, () => {});
+      });
+      await ev.waitUntilReady();
+      this.events.add(ev);
+    }
+  }
+
   async depth(domain: DomainId): Promise<number> {
     const c = await this.queue(domain).getJobCounts('waiting', 'active', 'delayed', 'prioritized');
     return Object.values(c).reduce((a, b) => a + b, 0);
@@ -100,6 +121,8 @@ export class BullQueue implements QueueDriver {
   }
 
   async close(): Promise<void> {
+    for (const e of this.events) await e.close();
+    this.events.clear();
     for (const w of this.workers) await w.close();
     this.workers.clear();
     for (const q of this.queues.values()) await q.close();

@@ -1,5 +1,5 @@
 import type { DomainId } from '../../domains/domain-ids.ts';
-import type { Consumer, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
+import type { Consumer, DeliveryResult, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
 
 interface Pending { msg: StageMessage; options: EnqueueOptions; attempt: number }
 
@@ -16,6 +16,15 @@ export class InlineQueue implements QueueDriver {
   private readonly beats = new Map<string, { beat: WorkerHeartbeat; expires: number }>();
   private readonly aborter = new AbortController();
   private closed = false;
+  private readonly listeners: { domains: readonly DomainId[]; handler: (r: DeliveryResult) => void }[] = [];
+
+  async onResult(domains: readonly DomainId[], handler: (r: DeliveryResult) => void): Promise<void> {
+    this.listeners.push({ domains, handler });
+  }
+
+  private emit(r: DeliveryResult): void {
+    for (const l of this.listeners) if (l.domains.includes(r.domain)) l.handler(r);
+  }
 
   async enqueue(msg: StageMessage, options: EnqueueOptions = {}): Promise<void> {
     if (this.closed) throw new Error('queue closed');
@@ -70,13 +79,17 @@ export class InlineQueue implements QueueDriver {
 
   private async deliver(domain: DomainId, handler: StageHandler, item: Pending): Promise<void> {
     let retry = false;
+    let outcome: DeliveryResult | undefined;
     try {
-      await handler(item.msg, { attempt: item.attempt, progress: async () => {}, signal: this.aborter.signal });
-    } catch {
+      const value = await handler(item.msg, { attempt: item.attempt, progress: async () => {}, signal: this.aborter.signal });
+      outcome = { key: item.msg.key, domain, ok: true, value };
+    } catch (e) {
       retry = item.attempt < (item.options.attempts ?? 1) && !this.closed;
+      if (!retry) outcome = { key: item.msg.key, domain, ok: false, error: e instanceof Error ? e.message : String(e) };
     } finally {
       this.running.set(domain, (this.running.get(domain) ?? 1) - 1);
     }
+    if (outcome) this.emit(outcome);
     if (retry) {
       const delay = (item.options.backoffMs ?? 500) * 2 ** (item.attempt - 1);
       setTimeout(() => {

@@ -63,6 +63,22 @@ for (const [name, make] of Object.entries(drivers)) {
       expect(attempts).toEqual([1, 2, 3]);
     });
 
+    it('reports results: the handler value, and a failure only after the last attempt', async () => {
+      q = make();
+      const results: unknown[] = [];
+      await q.onResult(['housing'], (r) => { results.push(r.ok ? { key: r.key, value: r.value } : { key: r.key, error: r.error }); });
+      q.consume('housing', async (m, ctx) => {
+        if (m.key === 'j4.bad') throw new Error(`broken ${ctx.attempt}`);
+        return { rows: 3 };
+      });
+      await q.enqueue({ key: 'j4.good', domain: 'housing', payload: null });
+      await q.enqueue({ key: 'j4.bad', domain: 'housing', payload: null }, { attempts: 2, backoffMs: 10 });
+      await waitFor(() => results.length === 2);
+      await new Promise((r) => setTimeout(r, 200));
+      expect(results).toEqual(expect.arrayContaining([{ key: 'j4.good', value: { rows: 3 } }, { key: 'j4.bad', error: 'broken 2' }]));
+      expect(results).toHaveLength(2);
+    });
+
     it('keeps worker heartbeats per domain until they expire', async () => {
       q = make();
       await q.reportHeartbeat({ domain: 'grid', workerId: 'w1', databaseOk: true, at: new Date().toISOString() }, 10_000);

@@ -39,8 +39,15 @@ export interface WorkerHeartbeat {
   readonly error?: string;
 }
 
+/** The outcome of a delivery, as the coordinator hears it. `value` is what the handler returned. */
+export type DeliveryResult =
+  | { readonly key: string; readonly domain: DomainId; readonly ok: true; readonly value: unknown }
+  | { readonly key: string; readonly domain: DomainId; readonly ok: false; readonly error: string };
+
 export interface QueueDriver {
   readonly kind: 'inline' | 'bullmq';
+  /** Hears every finished delivery (success, or failure after the last attempt) of these domains. */
+  onResult(domains: readonly DomainId[], handler: (r: DeliveryResult) => void): Promise<void>;
   enqueue(msg: StageMessage, options?: EnqueueOptions): Promise<void>;
   consume(domain: DomainId, handler: StageHandler, options?: { concurrency?: number }): Consumer;
   /** Number of deliveries waiting or running for a domain. */

@@ -5,7 +5,10 @@ import type { DomainId } from '../../domains/domain-ids.ts';
 import { DOMAIN_MIGRATIONS } from '../../domains/migrations/domain.migrations.ts';
 import type { Database } from '../../store/database.ts';
 import { migrate } from '../../store/migrate.ts';
-import type { QueueDriver } from '../queue/queue-driver.ts';
+import { isLabError } from '../../errors/index.ts';
+import type { Consumer, QueueDriver } from '../queue/queue-driver.ts';
+import { executeStage } from './stage-executor.ts';
+import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
 
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 export const HEARTBEAT_TTL_MS = 15_000;
@@ -16,6 +19,8 @@ export interface DomainWorkerOptions {
   readonly db: Database;
   readonly queue: QueueDriver;
   readonly logger: Logger;
+  /** Statement timeout of a stage's query (default 120 s). */
+  readonly statementTimeoutMs?: number;
 }
 
 export interface DomainWorker {
@@ -54,10 +59,31 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
   await beat();
   const timer = setInterval(() => { void beat(); }, HEARTBEAT_INTERVAL_MS);
   timer.unref();
+
+  // Stages: user errors (a bad pipeline, a table that cannot be released) are answers, not retries;
+  // anything else is thrown so the queue retries it with backoff.
+  const consumer: Consumer = queue.consume(domain, async (msg): Promise<StageOutcome> => {
+    const parsed = stagePayloadSchema.safeParse(msg.payload);
+    if (!parsed.success) return { ok: false, error: { code: 'LAB-E003', zh: '阶段消息格式错误', en: 'malformed stage message' } };
+    const started = Date.now();
+    try {
+      const table = await executeStage(db, domain, parsed.data, opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {});
+      log.info({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, ms: Date.now() - started, cells: table.guard.cells, suppressed: table.guard.suppressed }, 'stage done');
+      return { ok: true, table };
+    } catch (e) {
+      if (isLabError(e) && e.kind === 'user') {
+        log.info({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, code: e.code }, 'stage refused');
+        return { ok: false, error: { code: e.code, zh: e.messageIn('zh-CN'), en: e.messageIn('en'), ...(e.nodeId ? { nodeId: e.nodeId } : {}), ...(e.field ? { field: e.field } : {}) } };
+      }
+      log.warn({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, err: e instanceof Error ? e.message : String(e) }, 'stage failed');
+      throw e;
+    }
+  }, { concurrency: 1 });
   log.info('domain worker ready');
   return {
     workerId,
     async stop() {
+      await consumer.close();
       clearInterval(timer);
       log.info('domain worker stopped');
     },

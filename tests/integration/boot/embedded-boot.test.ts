@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readConfig } from '../../../sandbox/store/lab-config.ts';
 import { createLogger } from '../../../server/lab/logger.ts';
 import { startLab, type RunningLab } from '../../../server/lab/start.ts';
+import { runS1ThroughTheApi } from '../../support/s1-run.ts';
 
 /** The embedded default: no DATABASE_URL, no REDIS_URL — PGlite and the in-process queue. */
 describe('embedded mode boots, seeds and answers', () => {
@@ -53,4 +54,9 @@ describe('embedded mode boots, seeds and answers', () => {
     expect(res.status).toBe(200);
     expect(await res.text()).toContain('数据实验室');
   });
+
+  it('runs S1 end to end: saved pipeline → stage in the registry domain → guarded table', async () => {
+    const table = await runS1ThroughTheApi(lab.url, password);
+    expect(table.guard.cells).toBeGreaterThan(1000);
+  }, 180_000);
 });

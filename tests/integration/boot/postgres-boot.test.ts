@@ -9,6 +9,7 @@ import { readConfig, type LabConfig } from '../../../sandbox/store/lab-config.ts
 import { dropPostgres } from '../../../sandbox/store/topology.ts';
 import { createLogger } from '../../../server/lab/logger.ts';
 import { startLab, type RunningLab } from '../../../server/lab/start.ts';
+import { runS1ThroughTheApi } from '../../support/s1-run.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../../support/test-env.ts';
 
 /** Postgres + BullMQ: provisioned roles, domain workers as separate processes, health via heartbeats. */
@@ -66,4 +67,9 @@ describe('postgres mode boots with one worker process per domain', () => {
       await admin.end();
     }
   });
+
+  it('runs S1 end to end: saved pipeline → stage in the registry domain → guarded table', async () => {
+    const table = await runS1ThroughTheApi(lab.url, 'postgres-demo-password');
+    expect(table.guard.cells).toBeGreaterThan(1000);
+  }, 180_000);
 });

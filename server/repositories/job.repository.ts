@@ -1,0 +1,65 @@
+import type { Database } from '../../sandbox/store/database.ts';
+import type { ControlSchema, JobState } from '../db/control.schema.ts';
+import { jsonb } from './catalog.repository.ts';
+
+type Db = Database<ControlSchema>;
+
+export const pipelineRepository = {
+  insert: (db: Db, row: { id: string; ownerId: number; name: string; spec: unknown; specHash: string }) =>
+    db.kysely.insertInto('pipeline').values({ id: row.id, owner_id: row.ownerId, name: row.name, spec: jsonb(row.spec), spec_hash: row.specHash }).execute(),
+  find: (db: Db, id: string) => db.kysely.selectFrom('pipeline').selectAll().where('id', '=', id).executeTakeFirst(),
+  listByOwner: (db: Db, ownerId: number) =>
+    db.kysely.selectFrom('pipeline').select(['id', 'name', 'spec_hash', 'created_at', 'updated_at']).where('owner_id', '=', ownerId).orderBy('updated_at', 'desc').limit(500).execute(),
+};
+
+export const jobRepository = {
+  /** Creates the job, its stages and its first event in one transaction. */
+  create: (db: Db, job: { id: string; pipelineId: string; ownerId: number; spec: unknown; specHash: string }, stages: readonly { id: string; domain: string }[]) =>
+    db.kysely.transaction().execute(async (trx) => {
+      await trx.insertInto('job').values({ id: job.id, pipeline_id: job.pipelineId, owner_id: job.ownerId, spec: jsonb(job.spec), spec_hash: job.specHash, state: 'queued' }).execute();
+      if (stages.length) await trx.insertInto('job_stage').values(stages.map((s) => ({ job_id: job.id, stage_id: s.id, domain: s.domain, state: 'queued' as const }))).execute();
+      await trx.insertInto('job_event').values({ job_id: job.id, kind: 'state', data: jsonb({ state: 'queued', stages: stages.map((s) => ({ id: s.id, domain: s.domain, state: 'queued' })) }) }).execute();
+    }),
+  find: (db: Db, id: string) => db.kysely.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst(),
+  stages: (db: Db, jobId: string) =>
+    db.kysely.selectFrom('job_stage').select(['stage_id', 'domain', 'state', 'error', 'finished_at']).where('job_id', '=', jobId).orderBy('stage_id').execute(),
+  results: (db: Db, jobId: string) =>
+    db.kysely.selectFrom('job_stage').select(['stage_id', 'domain', 'result']).where('job_id', '=', jobId).where('state', '=', 'succeeded').orderBy('stage_id').execute(),
+  /**
+   * Records a stage's end (only while it is still open: a late or repeated delivery changes
+   * nothing), then closes the job when no stage is open. Returns the job's state afterwards.
+   */
+  finishStage: (db: Db, jobId: string, stageId: string, outcome: { state: 'succeeded'; result: unknown } | { state: 'failed'; error: unknown }) =>
+    db.kysely.transaction().execute(async (trx) => {
+      const job = await trx.selectFrom('job').select(['state']).where('id', '=', jobId).forUpdate().executeTakeFirst();
+      if (!job || job.state === 'cancelled' || job.state === 'failed' || job.state === 'succeeded') return job?.state;
+      const updated = await trx.updateTable('job_stage')
+        .set(outcome.state === 'succeeded'
+          ? { state: 'succeeded', result: jsonb(outcome.result), finished_at: new Date() }
+          : { state: 'failed', error: jsonb(outcome.error), finished_at: new Date() })
+        .where('job_id', '=', jobId).where('stage_id', '=', stageId).where('state', 'in', ['queued', 'running'])
+        .executeTakeFirst();
+      if (Number(updated.numUpdatedRows) === 0) return job.state;
+      const stages = await trx.selectFrom('job_stage').select(['stage_id', 'domain', 'state']).where('job_id', '=', jobId).execute();
+      let next: JobState = 'running';
+      if (outcome.state === 'failed') next = 'failed';
+      else if (stages.every((s) => s.state === 'succeeded')) next = 'succeeded';
+      const closing = next !== 'running';
+      await trx.updateTable('job').set({ state: next, ...(outcome.state === 'failed' ? { error: jsonb(outcome.error) } : {}), ...(closing ? { finished_at: new Date() } : {}) }).where('id', '=', jobId).execute();
+      if (next === 'failed') await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', 'in', ['queued', 'running']).execute();
+      await trx.insertInto('job_event').values({ job_id: jobId, kind: 'stage', data: jsonb({ stage: stageId, state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) }) }).execute();
+      await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: next, stages: stages.map((s) => ({ id: s.stage_id, domain: s.domain, state: s.stage_id === stageId ? outcome.state : s.state })) }) }).execute();
+      return next;
+    }),
+  cancel: (db: Db, jobId: string) =>
+    db.kysely.transaction().execute(async (trx) => {
+      const job = await trx.selectFrom('job').select(['state']).where('id', '=', jobId).forUpdate().executeTakeFirst();
+      if (!job || (job.state !== 'queued' && job.state !== 'running')) return job?.state;
+      await trx.updateTable('job').set({ state: 'cancelled', finished_at: new Date() }).where('id', '=', jobId).execute();
+      await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', 'in', ['queued', 'running']).execute();
+      await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: 'cancelled' }) }).execute();
+      return 'cancelled' as const;
+    }),
+  eventsAfter: (db: Db, jobId: string, afterId: number) =>
+    db.kysely.selectFrom('job_event').select(['id', 'kind', 'data']).where('job_id', '=', jobId).where('id', '>', afterId).orderBy('id').limit(200).execute(),
+};

@@ -1,0 +1,171 @@
+import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
+import { streamSSE } from 'hono/streaming';
+import { LabError, t } from '../../sandbox/errors/index.ts';
+import { validatePipeline } from '../../sandbox/pipeline/validate.ts';
+import type { AppDeps } from '../app-deps.ts';
+import type { AppEnv } from '../app-env.ts';
+import { languageOf } from '../errors/error-handler.ts';
+import { requireAuth } from '../middleware/require-auth/index.ts';
+import { jobRepository } from '../repositories/job.repository.ts';
+import { jobFor, savePipeline, startRun } from '../services/job.service.ts';
+import { ErrorBodySchema, SESSION_AND_CSRF_SECURITY, SESSION_SECURITY, errors } from './common.schema.ts';
+
+const PipelineDocSchema = z.object({
+  specVersion: z.literal(1),
+  name: z.string(),
+  description: z.string().optional(),
+  nodes: z.array(z.object({
+    id: z.string(), op: z.string().openapi({ example: 'filter@1' }), label: z.string().optional(),
+    inputs: z.record(z.string(), z.string()).optional(), params: z.record(z.string(), z.unknown()).optional(),
+    position: z.object({ x: z.number(), y: z.number() }).optional(),
+  })),
+}).openapi('PipelineDocument', { description: 'A pipeline (docs/pipeline-spec.md). Fully checked by the validator, which names the node and field of every problem.' });
+
+const ValidationErrorSchema = ErrorBodySchema.extend({ errors: z.array(ErrorBodySchema) }).openapi('PipelineErrors');
+const invalid = { description: 'The pipeline is invalid: the first problem, and `errors` listing one per broken node', content: { 'application/json': { schema: ValidationErrorSchema } } };
+
+const ColumnOutSchema = z.object({ name: z.string(), type: z.string(), level: z.string(), identifier: z.boolean() });
+const ValidResultSchema = z.object({
+  valid: z.literal(true),
+  nodes: z.array(z.object({ id: z.string(), op: z.string(), outputs: z.record(z.string(), z.object({ kind: z.enum(['rows', 'table']), domain: z.string(), columns: z.array(ColumnOutSchema) })) })),
+}).openapi('PipelineValidation');
+
+const StageSchema = z.object({ id: z.string(), domain: z.string(), state: z.string(), error: z.unknown().nullable() });
+const JobSchema = z.object({
+  id: z.string(), pipelineId: z.string(), state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  progress: z.number().openapi({ description: 'finished stages / stages' }), error: z.unknown().nullable(),
+  createdAt: z.string(), finishedAt: z.string().nullable(), stages: z.array(StageSchema),
+}).openapi('Job');
+const ResultSchema = z.object({
+  jobId: z.string(),
+  tables: z.array(z.object({ stageId: z.string(), domain: z.string(), table: z.unknown().openapi({ description: 'ReleasedTable: columns, rows (keys, values, suppressed, rounded, allOfParent), guard summary' }) })),
+}).openapi('JobResult');
+
+const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+
+export const validateRoute = createRoute({
+  method: 'post', path: '/api/pipelines/validate', tags: ['pipelines'], summary: 'Check a pipeline: shape, operators, connections, cycles, columns, expressions, classification',
+  security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: z.unknown().openapi({ description: 'a PipelineDocument' }) } } } },
+  responses: { 200: { description: 'valid; the inferred outputs of every node', content: { 'application/json': { schema: ValidResultSchema } } }, 401: errors[401], 403: errors[403], 413: errors[413], 422: invalid },
+});
+export const createPipelineRoute = createRoute({
+  method: 'post', path: '/api/pipelines', tags: ['pipelines'], summary: 'Save a pipeline (it is validated first)',
+  security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const,
+  request: { body: { required: true, content: { 'application/json': { schema: z.unknown().openapi({ description: 'a PipelineDocument' }) } } } },
+  responses: { 201: { description: 'saved', content: { 'application/json': { schema: z.object({ id: z.string() }) } } }, 401: errors[401], 403: errors[403], 413: errors[413], 422: invalid },
+});
+export const runRoute = createRoute({
+  method: 'post', path: '/api/pipelines/{id}/runs', tags: ['jobs'], summary: 'Run a saved pipeline: plans it into per-domain stages and queues them',
+  security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const, request: { params: IdParam },
+  responses: { 202: { description: 'queued', content: { 'application/json': { schema: z.object({ jobId: z.string() }) } } }, 401: errors[401], 403: errors[403], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } }, 422: invalid, 503: { description: 'LAB-E021: no queue', content: { 'application/json': { schema: ErrorBodySchema } } } },
+});
+export const jobRoute = createRoute({
+  method: 'get', path: '/api/jobs/{id}', tags: ['jobs'], summary: 'A job: state, progress, stages', security: SESSION_SECURITY, middleware: [requireAuth()] as const,
+  request: { params: IdParam }, responses: { 200: { description: 'the job', content: { 'application/json': { schema: JobSchema } } }, 401: errors[401], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } } },
+});
+export const resultRoute = createRoute({
+  method: 'get', path: '/api/jobs/{id}/result', tags: ['jobs'], summary: 'The released tables of a finished job (guarded inside the domains)', security: SESSION_SECURITY, middleware: [requireAuth()] as const,
+  request: { params: IdParam }, responses: { 200: { description: 'released tables', content: { 'application/json': { schema: ResultSchema } } }, 401: errors[401], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } }, 409: { description: 'LAB-E071: not finished, failed or cancelled', content: { 'application/json': { schema: ErrorBodySchema } } } },
+});
+export const cancelRoute = createRoute({
+  method: 'post', path: '/api/jobs/{id}/cancel', tags: ['jobs'], summary: 'Cancel a queued or running job', security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const,
+  request: { params: IdParam }, responses: { 200: { description: 'the job state after the request', content: { 'application/json': { schema: z.object({ state: z.string() }) } } }, 401: errors[401], 403: errors[403], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } } },
+});
+export const eventsRoute = createRoute({
+  method: 'get', path: '/api/jobs/{id}/events', tags: ['jobs'], summary: 'Server-sent events of a job (state and stage changes); resumes after Last-Event-ID', security: SESSION_SECURITY, middleware: [requireAuth()] as const,
+  request: { params: IdParam }, responses: { 200: { description: 'text/event-stream; events `state` and `stage`, each with an id', content: { 'text/event-stream': { schema: z.string() } } }, 401: errors[401], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } } },
+});
+
+const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+
+export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  const invalidResponse = (c: { req: { header(n: string): string | undefined } }, doc: unknown) => {
+    const v = validatePipeline(doc);
+    if (v.ok) return { ok: true as const, v };
+    const lang = languageOf(c.req.header('accept-language'));
+    const [first] = v.errors;
+    return { ok: false as const, body: { ...(first ?? new LabError('LAB-E003')).toBody(lang), errors: v.errors.map((e) => e.toBody(lang)) }, status: first?.status ?? 422 };
+  };
+  const user = (c: { var: AppEnv['Variables'] }) => {
+    const u = c.var.user;
+    if (!u) throw new LabError('LAB-E011');
+    return u;
+  };
+
+  app.openapi(validateRoute, async (c) => {
+    const r = invalidResponse(c, await c.req.json());
+    if (!r.ok) return c.json(r.body, 422);
+    return c.json({
+      valid: true as const,
+      nodes: r.v.pipeline.nodes.map((n) => ({
+        id: n.node.id, op: n.node.op,
+        outputs: Object.fromEntries(Object.entries(n.outputs).map(([port, v]) => [port, {
+          kind: v.kind, domain: v.domain,
+          columns: v.kind === 'rows'
+            ? v.columns.map((col) => ({ name: col.name, type: col.type, level: col.level, identifier: col.identifierOrigins.length > 0 }))
+            : [...v.keys.map((k) => ({ name: k.name, type: k.column.type, level: k.column.level, identifier: false })), ...v.measures.map((m) => ({ name: m.name, type: 'numeric', level: v.level, identifier: false }))],
+        }])),
+      })),
+    }, 200);
+  });
+
+  app.openapi(createPipelineRoute, async (c) => {
+    const doc: unknown = await c.req.json();
+    const r = invalidResponse(c, doc);
+    if (!r.ok) return c.json(r.body, 422);
+    return c.json(await savePipeline(deps.control, user(c), doc), 201);
+  });
+
+  app.openapi(runRoute, async (c) => {
+    if (!deps.queue) throw new LabError('LAB-E021');
+    return c.json(await startRun(deps.control, deps.queue, user(c), c.req.valid('param').id), 202);
+  });
+
+  app.openapi(jobRoute, async (c) => {
+    const job = await jobFor(deps.control, user(c), c.req.valid('param').id);
+    const stages = await jobRepository.stages(deps.control, job.id);
+    const done = stages.filter((s) => s.state !== 'queued' && s.state !== 'running').length;
+    return c.json({
+      id: job.id, pipelineId: job.pipeline_id, state: job.state, progress: stages.length ? done / stages.length : 1, error: job.error ?? null,
+      createdAt: iso(job.created_at) ?? '', finishedAt: iso(job.finished_at),
+      stages: stages.map((s) => ({ id: s.stage_id, domain: s.domain, state: s.state, error: s.error ?? null })),
+    }, 200);
+  });
+
+  app.openapi(resultRoute, async (c) => {
+    const job = await jobFor(deps.control, user(c), c.req.valid('param').id);
+    if (job.state !== 'succeeded') {
+      throw new LabError('LAB-E071', { detail: t(`任务状态为 ${job.state}`, `the job is ${job.state}`) });
+    }
+    const rows = await jobRepository.results(deps.control, job.id);
+    return c.json({ jobId: job.id, tables: rows.map((r) => ({ stageId: r.stage_id, domain: r.domain, table: r.result })) }, 200);
+  });
+
+  app.openapi(cancelRoute, async (c) => {
+    const job = await jobFor(deps.control, user(c), c.req.valid('param').id);
+    const state = await jobRepository.cancel(deps.control, job.id);
+    return c.json({ state: state ?? job.state }, 200);
+  });
+
+  app.openapi(eventsRoute, async (c) => {
+    const job = await jobFor(deps.control, user(c), c.req.valid('param').id);
+    const fromHeader = Number(c.req.header('last-event-id') ?? '0');
+    let after = Number.isSafeInteger(fromHeader) && fromHeader > 0 ? fromHeader : 0;
+    return streamSSE(c, async (stream) => {
+      const deadline = Date.now() + 10 * 60_000;
+      let aborted = false;
+      stream.onAbort(() => { aborted = true; });
+      while (!aborted && Date.now() < deadline) {
+        const events = await jobRepository.eventsAfter(deps.control, job.id, after);
+        for (const e of events) {
+          await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(e.data) });
+          after = e.id;
+        }
+        const current = await jobRepository.find(deps.control, job.id);
+        if (events.length === 0 && current && current.state !== 'queued' && current.state !== 'running') break;
+        await stream.sleep(events.length ? 0 : 400);
+      }
+    }) as never; // an SSE stream is a plain Response; the typed-response union of OpenAPIHono has no member for it
+  });
+}
