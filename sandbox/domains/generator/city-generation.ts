@@ -25,10 +25,12 @@ export interface GenerateOptions {
 
 export interface GenerateResult {
   plan: CityPlan;
-  /** Per task (canonical order): rows and SHA-256 per table. */
-  tasks: TaskResult[];
+  /** Per task (canonical order): rows and SHA-256 per table (each task's truth is merged into `truth`). */
+  tasks: TaskSummary[];
   truth: TruthPartial;
 }
+
+export type TaskSummary = Omit<TaskResult, 'truth'>;
 
 /** Unconsumed bytes a generator thread may have in flight before it pauses. */
 const CREDIT_BYTES = 8 * 1024 * 1024;
@@ -39,7 +41,13 @@ export const defaultThreads = () => Math.max(1, Math.min(2, availableParallelism
 export async function generateCity(o: GenerateOptions): Promise<GenerateResult> {
   const plan = buildPlan(o.persons, o.seed, o.asOf);
   const tasks = allTasks();
-  const results: TaskResult[] = [];
+  const truth = emptyTruth(plan);
+  const results: TaskSummary[] = [];
+  // Each task's truth is merged as soon as it arrives, so partials do not pile up.
+  const collect = (r: TaskResult) => {
+    mergeTruth(truth, r.truth);
+    results.push({ ref: r.ref, rows: r.rows, digests: r.digests });
+  };
   if (o.threads <= 0) {
     const generator = new PersonGenerator(plan, undefined as never, undefined as never);
     for (const ref of tasks) {
@@ -58,14 +66,13 @@ export async function generateCity(o: GenerateOptions): Promise<GenerateResult> 
         if (o.signal?.aborted) throw abortReason(o.signal);
         while (inFlight > CREDIT_BYTES) await new Promise<void>((r) => { resume = r; });
       }, generator);
-      results.push(result);
+      collect(result);
     }
   } else {
-    results.push(...await runOnWorkers(o, tasks));
+    await runOnWorkers(o, tasks, collect);
   }
+  if (results.length !== tasks.length) throw new LabError('LAB-E040', { detail: t('生成任务不完整', 'generation tasks incomplete') });
   results.sort((a, b) => taskOrdinal(a.ref) - taskOrdinal(b.ref));
-  const truth = emptyTruth(plan);
-  for (const r of results) mergeTruth(truth, r.truth);
   return { plan, tasks: results, truth };
 }
 
@@ -81,9 +88,8 @@ function workerUrl(): URL {
   return new URL(`data:text/javascript,${encodeURIComponent(code)}`);
 }
 
-async function runOnWorkers(o: GenerateOptions, tasks: ReturnType<typeof allTasks>): Promise<TaskResult[]> {
+async function runOnWorkers(o: GenerateOptions, tasks: ReturnType<typeof allTasks>, collect: (r: TaskResult) => void): Promise<void> {
   const queue = [...tasks];
-  const results: TaskResult[] = [];
   const workers: Worker[] = [];
   const init: WorkerInit = { persons: o.persons, seed: o.seed, asOf: o.asOf, creditBytes: CREDIT_BYTES };
   try {
@@ -123,7 +129,7 @@ async function runOnWorkers(o: GenerateOptions, tasks: ReturnType<typeof allTask
               o.onPersons?.(m.persons);
               break;
             case 'done':
-              results.push(m.result);
+              collect(m.result);
               next(w);
               break;
             case 'error':
@@ -138,8 +144,6 @@ async function runOnWorkers(o: GenerateOptions, tasks: ReturnType<typeof allTask
   } finally {
     await Promise.all(workers.map((w) => w.terminate()));
   }
-  if (results.length !== tasks.length) throw new LabError('LAB-E040', { detail: t('生成任务不完整', 'generation tasks incomplete') });
-  return results;
 }
 
 export { TABLES };

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 import { GENERATOR_VERSION } from './city-plan.ts';
 import { taskOrdinal, type TaskResult } from './run-task.ts';
+
+type TaskDigests = Pick<TaskResult, 'ref' | 'rows' | 'digests'>;
 import { TABLES } from './tables.ts';
 
 /**
@@ -9,7 +11,7 @@ import { TABLES } from './tables.ts';
  * order), the SHA-256 of the exact COPY bytes the task emitted for that table. Rows of a task are
  * emitted in a fixed order, so the hash is the same whatever the number of threads.
  */
-export function cityContentHash(o: { persons: number; seed: string; asOf: string; geoText: string; tasks: readonly TaskResult[] }): string {
+export function cityContentHash(o: { persons: number; seed: string; asOf: string; geoText: string; tasks: readonly TaskDigests[] }): string {
   const tasks = [...o.tasks].sort((a, b) => taskOrdinal(a.ref) - taskOrdinal(b.ref));
   const hash = createHash('sha256').update(`${GENERATOR_VERSION}\n${o.persons}\n${o.seed}\n${o.asOf}\n`).update(o.geoText);
   TABLES.forEach((table, i) => {
@@ -19,7 +21,7 @@ export function cityContentHash(o: { persons: number; seed: string; asOf: string
 }
 
 /** Rows per dataset id, summed over tasks. */
-export function rowsPerTable(tasks: readonly TaskResult[]): Record<string, number> {
+export function rowsPerTable(tasks: readonly TaskDigests[]): Record<string, number> {
   const rows: Record<string, number> = {};
   TABLES.forEach((table, i) => {
     rows[table.id] = tasks.reduce((a, task) => a + (task.rows[i] ?? 0), 0);

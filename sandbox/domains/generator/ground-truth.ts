@@ -86,9 +86,29 @@ export function mergeTruth(into: TruthPartial, from: TruthPartial): void {
   add(into.s4c, from.s4c); add(into.s6a, from.s6a); add(into.s6b, from.s6b); add(into.s7, from.s7);
   into.s4aTotal += from.s4aTotal;
   for (const x of from.s3Houses) into.s3Houses.push(x);
-  for (const x of from.s4aIds) into.s4aIds.push(x);
-  for (const x of from.s4bIds) into.s4bIds.push(x);
-  for (const x of from.s4cIds) into.s4cIds.push(x);
+  into.s4aIds.push(...packIds(from.s4aIds));
+  into.s4bIds.push(...packIds(from.s4bIds));
+  into.s4cIds.push(...packIds(from.s4cIds));
+}
+
+/**
+ * ID lists are kept packed while merging (10 M persons give ≈ 800 000 listed IDs): ID numbers are
+ * always 18 characters, so a list of them is stored as one string of 18-character pieces
+ * (≈ 18 bytes per ID instead of ≈ 48 for separate strings). Other values are kept as they are.
+ */
+export const ID_LENGTH = 18;
+function packIds(ids: readonly string[]): string[] {
+  if (ids.length === 0) return [];
+  return ids.every((x) => x.length === ID_LENGTH) ? [ids.join('')] : [...ids];
+}
+function unpackIds(list: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const x of list) {
+    if (x.length > ID_LENGTH && x.length % ID_LENGTH === 0) {
+      for (let i = 0; i < x.length; i += ID_LENGTH) out.push(x.slice(i, i + ID_LENGTH));
+    } else out.push(x);
+  }
+  return out;
 }
 
 function bandS1(age: number): number {
@@ -343,8 +363,10 @@ export function finalizeTruth(t: TruthPartial, plan: CityPlan, meta: { generator
       }
     }
   }
-  const sortIds = (a: string[]) => [...a].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+  const sortIds = (a: string[]) => unpackIds(a).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   const D = plan.districtCount;
+  const s4bIds = sortIds(t.s4bIds);
+  const s4cIds = sortIds(t.s4cIds);
   return {
     version: 1,
     seed: plan.seed,
@@ -362,8 +384,8 @@ export function finalizeTruth(t: TruthPartial, plan: CityPlan, meta: { generator
       bySource: { employment: byDistrict(t.s4a, 0), tenancy: byDistrict(t.s4a, D), visit: byDistrict(t.s4a, 2 * D) },
       idNumbers: sortIds(t.s4aIds),
     },
-    s4b: { total: t.s4bIds.length, byDistrictReason: s4b, idNumbers: sortIds(t.s4bIds) },
-    s4c: { total: t.s4cIds.length, byDistrict: byDistrict(t.s4c), idNumbers: sortIds(t.s4cIds) },
+    s4b: { total: s4bIds.length, byDistrictReason: s4b, idNumbers: s4bIds },
+    s4c: { total: s4cIds.length, byDistrict: byDistrict(t.s4c), idNumbers: s4cIds },
     s6: { registry: byDistrict(t.s6a), anyDomain: byDistrict(t.s6b) },
     s7: { columns: ['district_code', 'age_band', 'sex', 'persons'], cells: s7 },
   };
