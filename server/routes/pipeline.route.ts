@@ -80,6 +80,8 @@ export const eventsRoute = createRoute({
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
 export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
+  // Documented as a component; bodies are checked by the pipeline validator (which names node and field), not by zod here.
+  app.openAPIRegistry.register('PipelineDocument', PipelineDocSchema);
   const invalidResponse = (c: { req: { header(n: string): string | undefined } }, doc: unknown) => {
     const v = validatePipeline(doc);
     if (v.ok) return { ok: true as const, v };
