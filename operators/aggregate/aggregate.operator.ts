@@ -1,14 +1,12 @@
 import { z } from 'zod';
 import { maxClassification } from '../../sandbox/domains/catalog/types.ts';
-import { LabError, t } from '../../sandbox/errors/index.ts';
 import { rel } from '../../sandbox/ir/rel.ts';
-import type { TableKey } from '../../sandbox/pipeline/relation.ts';
 import { defineOperator } from '../define-operator.ts';
-import { columnOf, refuseIdentifierKey, rowsInput } from '../operator-helpers.ts';
+import { rowsInput } from '../operator-helpers.ts';
+import { resolveGroupKeys } from './group-keys.ts';
 import { measureSchema, resolveMeasures } from './measures.ts';
 
-/** Non-geography group keys may have at most this many levels (DataSHIELD nfilter.levels.max). */
-export const MAX_KEY_LEVELS = 40;
+export { MAX_KEY_LEVELS } from './group-keys.ts';
 
 const params = z.object({
   groupBy: z.array(z.string().max(63)).max(4).default([]),
@@ -38,15 +36,7 @@ export const aggregate = defineOperator({
   policyAction: 'aggregate',
   infer: ({ nodeId, params: p, inputs }) => {
     const input = rowsInput(nodeId, inputs, 'rows');
-    if (new Set(p.groupBy).size !== p.groupBy.length) throw new LabError('LAB-E064', { detail: t('分组列重复', 'a group column is listed twice'), nodeId, field: 'params.groupBy' });
-    const keys: TableKey[] = p.groupBy.map((name, i) => {
-      const col = columnOf(nodeId, `params.groupBy.${i}`, input, name);
-      refuseIdentifierKey(nodeId, `params.groupBy.${i}`, col);
-      if (!col.geoLevel && col.values && Object.keys(col.values).length > MAX_KEY_LEVELS) {
-        throw new LabError('LAB-E065', { detail: t(`列 ${name} 的取值超过 ${MAX_KEY_LEVELS} 个`, `column ${name} has more than ${MAX_KEY_LEVELS} levels`), nodeId, field: `params.groupBy.${i}` });
-      }
-      return { name, column: col, ...(col.geoLevel ? { geoLevel: col.geoLevel } : {}) };
-    });
+    const keys = resolveGroupKeys(nodeId, input, p.groupBy, 'params.groupBy', 'allow');
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
     return {
       table: {

@@ -3,10 +3,11 @@ import { GEO_LEVELS, maxClassification, type GeoLevel } from '../../sandbox/doma
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import { rel } from '../../sandbox/ir/rel.ts';
 import type { RowsRelation, TableKey } from '../../sandbox/pipeline/relation.ts';
-import { cube, MAX_KEY_LEVELS } from '../aggregate/aggregate.operator.ts';
+import { cube } from '../aggregate/aggregate.operator.ts';
+import { resolveGroupKeys } from '../aggregate/group-keys.ts';
 import { measureSchema, resolveMeasures } from '../aggregate/measures.ts';
 import { defineOperator } from '../define-operator.ts';
-import { columnOf, refuseIdentifierKey, rowsInput } from '../operator-helpers.ts';
+import { rowsInput } from '../operator-helpers.ts';
 
 const params = z.object({
   /** From district down to this level: subtotals at every level above it and a city total. */
@@ -53,16 +54,7 @@ export const geoRollup = defineOperator({
   infer: ({ nodeId, params: p, inputs }) => {
     const input = rowsInput(nodeId, inputs, 'rows');
     const geo = geoKeys(nodeId, input, p.depth, p.prefix);
-    if (new Set(p.by).size !== p.by.length) throw new LabError('LAB-E064', { detail: t('交叉列重复', 'a column is listed twice'), nodeId, field: 'params.by' });
-    const by: TableKey[] = p.by.map((name, i) => {
-      const col = columnOf(nodeId, `params.by.${i}`, input, name);
-      refuseIdentifierKey(nodeId, `params.by.${i}`, col);
-      if (col.geoLevel) throw new LabError('LAB-E003', { detail: t(`${name} 是地理列，已包含在逐级汇总中`, `${name} is a geography column; the roll-up already has it`), nodeId, field: `params.by.${i}` });
-      if (col.values && Object.keys(col.values).length > MAX_KEY_LEVELS) {
-        throw new LabError('LAB-E065', { detail: t(`列 ${name} 的取值超过 ${MAX_KEY_LEVELS} 个`, `column ${name} has more than ${MAX_KEY_LEVELS} levels`), nodeId, field: `params.by.${i}` });
-      }
-      return { name, column: col };
-    });
+    const by = resolveGroupKeys(nodeId, input, p.by, 'params.by', 'refuse');
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
     const keys = [...geo, ...by];
     return {

@@ -1,0 +1,27 @@
+import { LabError, t } from '../../sandbox/errors/index.ts';
+import type { RowsRelation, TableKey } from '../../sandbox/pipeline/relation.ts';
+import { columnOf, refuseIdentifierKey } from '../operator-helpers.ts';
+
+/** Non-geography group keys may have at most this many levels (DataSHIELD nfilter.levels.max). */
+export const MAX_KEY_LEVELS = 40;
+
+/**
+ * Checks the columns a table is grouped by: listed once, present, never an identifier (I3), at most
+ * MAX_KEY_LEVELS values when the catalog knows them (the guard checks the rest at run time).
+ * `geography: 'refuse'` is for keys crossed with a roll-up that already holds the geography.
+ */
+export function resolveGroupKeys(nodeId: string, input: RowsRelation, names: readonly string[], field: string, geography: 'allow' | 'refuse'): TableKey[] {
+  if (new Set(names).size !== names.length) throw new LabError('LAB-E064', { detail: t('分组列重复', 'a group column is listed twice'), nodeId, field });
+  return names.map((name, i) => {
+    const at = `${field}.${i}`;
+    const col = columnOf(nodeId, at, input, name);
+    refuseIdentifierKey(nodeId, at, col);
+    if (col.geoLevel && geography === 'refuse') {
+      throw new LabError('LAB-E003', { detail: t(`${name} 是地理列，已包含在逐级汇总中`, `${name} is a geography column; the roll-up already has it`), nodeId, field: at });
+    }
+    if (!col.geoLevel && col.values && Object.keys(col.values).length > MAX_KEY_LEVELS) {
+      throw new LabError('LAB-E065', { detail: t(`列 ${name} 的取值超过 ${MAX_KEY_LEVELS} 个`, `column ${name} has more than ${MAX_KEY_LEVELS} levels`), nodeId, field: at });
+    }
+    return { name, column: col, ...(col.geoLevel ? { geoLevel: col.geoLevel } : {}) };
+  });
+}
