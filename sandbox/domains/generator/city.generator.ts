@@ -59,7 +59,6 @@ interface Member {
   /** Last day of activity (asOf, departure, death, or the last active day of an inactive household). */
   end: number;
   registeredOn: number;
-  inRegistry: boolean;
   deregisteredOn: number;
   /** Death recorded in civil.death (planted or properly deregistered). */
   died: boolean;
@@ -352,7 +351,7 @@ export class PersonGenerator {
       const facts = emptyFacts(id.idNumber, id.birth);
       built.push({
         index, role: spec.role, age: spec.age, male: spec.male, birth: id.birth, idNumber: id.idNumber, name,
-        start, end, registeredOn, inRegistry: registered, deregisteredOn, died, plantedDeath, visits: 0, facts,
+        start, end, registeredOn, deregisteredOn, died, plantedDeath, visits: 0, facts,
       });
     }
     // The mother of the youngest children (for births and delivered pregnancies).
@@ -375,6 +374,7 @@ export class PersonGenerator {
       this.out.add(T.household, `${householdId}\t${type}\t${regAddress}\t${regGeo}\t${formatDay(created)}`);
     }
 
+    let householdPart: string | undefined;
     for (const m of built) {
       const f = m.facts;
       const sex = m.male ? 'M' : 'F';
@@ -383,8 +383,9 @@ export class PersonGenerator {
       if (registered) {
         const status = m.deregisteredOn >= 0 ? 'deregistered' : 'active';
         const phone = m.age < 12 || rng.chance(0.05) ? N : this.phone();
-        const native = floating ? plan.regionCodes[origin] ?? '' : plan.geo.districts[regDistrict]?.code ?? '';
-        this.out.add(T.person, `${m.index + 1}\t${m.idNumber}\t${m.name}\t${sex}\t${formatDay(m.birth)}\t${phone}\t${householdId}\t${type}\t${native}\t${regGeo}\t${regAddress}\t${formatDay(m.registeredOn)}\t${status}\t${m.deregisteredOn >= 0 ? formatDay(m.deregisteredOn) : N}`);
+        // household_id … address, the same for every member: one flat piece (fewer pieces per row to join).
+        householdPart ??= flat(`\t${householdId}\t${type}\t${floating ? plan.regionCodes[origin] ?? '' : plan.geo.districts[regDistrict]?.code ?? ''}\t${regGeo}\t${regAddress}\t`);
+        this.out.add(T.person, `${m.index + 1}\t${m.idNumber}\t${m.name}\t${sex}\t${formatDay(m.birth)}\t${phone}${householdPart}${formatDay(m.registeredOn)}\t${status}\t${m.deregisteredOn >= 0 ? formatDay(m.deregisteredOn) : N}`);
         f.registry = {
           active: status === 'active', floating, sex: m.male ? 0 : 1, district: regDistrict, community: regCommunity, grid: regGrid, registeredOn: m.registeredOn,
         };
@@ -395,10 +396,10 @@ export class PersonGenerator {
         }
       }
       this.social(m, floating, registered, normal, resDistrict);
-      this.health(m, built, mother, normal, resGrid, resCommunity, resDistrict, registered, resGeo);
-      if (!floating) this.civil(m, members.length === 1, normal || m.plantedDeath, registered, regGrid, regCommunity, regGeo, resDistrict);
+      this.health(m, built, mother, normal, resCommunity, resDistrict, registered, resGeo);
+      if (!floating) this.civil(m, members.length === 1, normal || m.plantedDeath, registered, regCommunity, regGeo, resDistrict);
       else if (m.died) this.deathRow(m, resDistrict);
-      else this.floatingDisability(m, resGrid, resCommunity, resGeo);
+      else this.floatingDisability(m, resCommunity, resGeo);
     }
 
     // housing.tenancy: adults (16+) of renting households; an earlier tenancy for some floating ones.
@@ -607,7 +608,7 @@ export class PersonGenerator {
 
   // ───────────────────────────── health ─────────────────────────────
 
-  private health(m: Member, all: Member[], mother: Member | undefined, normal: boolean, resGrid: number, resCommunity: number, resDistrict: number, registered: boolean, resGeo: string): void {
+  private health(m: Member, all: Member[], mother: Member | undefined, normal: boolean, resCommunity: number, resDistrict: number, registered: boolean, resGeo: string): void {
     const { plan, rng } = this;
     const asOf = plan.asOf;
     const f = m.facts;
@@ -652,12 +653,11 @@ export class PersonGenerator {
         this.out.add(T.birth, `${c.index + 1}\t${m.idNumber}\t${formatDay(c.birth)}\t${c.male ? 'M' : 'F'}\t${plan.geo.districts[resDistrict]?.code ?? ''}`);
       }
     }
-    void resGrid;
   }
 
   // ───────────────────────────── civil ─────────────────────────────
 
-  private civil(m: Member, livesAlone: boolean, eligible: boolean, registered: boolean, regGrid: number, regCommunity: number, regGeo: string, resDistrict: number): void {
+  private civil(m: Member, livesAlone: boolean, eligible: boolean, registered: boolean, regCommunity: number, regGeo: string, resDistrict: number): void {
     const { plan, rng } = this;
     const asOf = plan.asOf;
     const f = m.facts;
@@ -690,10 +690,9 @@ export class PersonGenerator {
       this.subsidy(m, 'old_age', m.age >= 100 ? 500 : m.age >= 90 ? 300 : 100, Math.min(asOf, Math.max(addYears(m.birth, 80), DAY_2012)), false, regGeo, regCommunity);
     }
     if (grade > 0 && grade <= 2 && rng.chance(onDibao ? 1 : 0.7)) this.subsidy(m, 'disability_care', rng.between(150, 300), Math.max(m.start, DAY_2012), true, regGeo, regCommunity);
-    void regGrid;
   }
 
-  private floatingDisability(m: Member, resGrid: number, resCommunity: number, resGeo: string): void {
+  private floatingDisability(m: Member, resCommunity: number, resGeo: string): void {
     const rng = this.rng;
     if (m.end < m.start) return;
     const pDis = (m.age < 18 ? 0.008 : m.age < 60 ? 0.018 : 0.05) * 0.3;
@@ -703,7 +702,6 @@ export class PersonGenerator {
     const certified = Math.min(m.end, Math.max(m.start, DAY_1995, m.end - rng.int(10 * YEAR)));
     this.out.add(T.disability, `${m.idNumber}\t${type}\t${grade}\t${formatDay(certified)}\t${resGeo}`);
     m.facts.disability = { severe: grade <= 2, community: resCommunity };
-    void resGrid;
   }
 
   private deathRow(m: Member, district: number): void {
@@ -806,7 +804,9 @@ export class PersonGenerator {
     for (const m of all) if (m.age >= 65) elderly = true;
     for (const day of days) {
       const purpose = newArrival && day - arrival <= 30 ? 'registration' : elderly && rng.chance(0.3) ? 'care' : PURPOSES[rng.pickCumulative(VISIT_PURPOSES)] ?? 'routine';
-      const worker = `GW${gridCode}-${rng.between(1, 3)}`;
+      // address_key … grid_code, visited_on, worker_id, purpose: the same for every member seen in this visit.
+      const middle = flat(`\t${home.key}\t${resGeo}\t${formatDay(day)}\tGW${gridCode}-${rng.between(1, 3)}\t${purpose}\t`);
+      const photoDir = photoDirectory(day);
       let first = true;
       for (const m of all) {
         if (day < m.start || day > m.end) continue;
@@ -814,18 +814,18 @@ export class PersonGenerator {
         first = false;
         if (m.visits >= 8) continue;
         const id = (m.index + 1) * 8 + m.visits++;
-        const photo = rng.chance(0.92) ? `grid/${photoMonth(day)}/v${id}.jpg` : N;
-        this.out.add(T.visit, `${id}\t${m.idNumber}\t${home.key}\t${resGeo}\t${formatDay(day)}\t${worker}\t${purpose}\t${photo}`);
+        const photo = rng.chance(0.92) ? `${photoDir}${id}.jpg` : N;
+        this.out.add(T.visit, `${id}\t${m.idNumber}${middle}${photo}`);
         m.facts.visits.push({ id, day, district: resDistrict });
       }
     }
   }
 }
 
-/** 'YYYY/MM' of a day, for photo paths. */
-function photoMonth(day: number): string {
+/** 'grid/YYYY/MM/v' for a visit day: the start of its photo references. */
+function photoDirectory(day: number): string {
   const d = formatDay(day);
-  return `${d.slice(0, 4)}/${d.slice(5, 7)}`;
+  return flat(`grid/${d.slice(0, 4)}/${d.slice(5, 7)}/v`);
 }
 
 function byNumber(a: number, b: number): number {

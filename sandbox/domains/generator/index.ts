@@ -167,7 +167,10 @@ export async function seedCity(opts: SeedOptions): Promise<SeedReport> {
         const channel = channels.get(table);
         if (channel) return channel.push(bytes, taken);
         const spool = spools.get(table);
-        if (spool) return void spool.stream.write(bytes, () => taken());
+        if (spool) {
+          spool.stream.write(bytes, () => taken());
+          return;
+        }
         taken();
       },
     });
