@@ -21,7 +21,7 @@ describe('postgres mode boots with one worker process per domain', () => {
   beforeAll(async () => {
     cfg = readConfig({
       DATABASE_URL: TEST_DATABASE_URL, REDIS_URL: TEST_REDIS_URL, LAB_DATA_DIR: dataDir, PORT: '0',
-      LAB_DB_PREFIX: `tb_${randomBytes(4).toString('hex')}`, LAB_DEMO_PASSWORD: 'postgres-demo-password',
+      LAB_DB_PREFIX: `tb_${randomBytes(4).toString('hex')}`, LAB_DEMO_PASSWORD: 'postgres-demo-password', LAB_LOG_LEVEL: 'silent',
     });
     lab = await startLab(cfg, createLogger('silent'), { seedPersons: 10_000, seedName: 'pg-boot', banner: false });
   }, 240_000);
