@@ -1,9 +1,9 @@
 import { z } from 'zod';
-import { maxClassification } from '../../sandbox/domains/catalog/types.ts';
+
 import { rel } from '../../sandbox/ir/rel.ts';
 import { defineOperator } from '../define-operator.ts';
 import { rowsInput } from '../operator-helpers.ts';
-import { resolveGroupKeys } from './group-keys.ts';
+import { aggregateTable, resolveGroupKeys } from './group-keys.ts';
 import { measureSchema, resolveMeasures } from './measures.ts';
 
 export { MAX_KEY_LEVELS } from './group-keys.ts';
@@ -39,13 +39,7 @@ export const aggregate = defineOperator({
     const keys = resolveGroupKeys(nodeId, input, p.groupBy, 'params.groupBy', 'allow');
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
     return {
-      table: {
-        kind: 'table', domain: input.domain, keys, measures: measures.table,
-        groupingSets: p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy],
-        unitKind: input.unit.kind,
-        level: maxClassification(...keys.map((k) => k.column.level), ...measures.table.map((m) => m.column?.level ?? 'L1')),
-        datasets: input.datasets,
-      },
+      table: aggregateTable(input, keys, measures.table, p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy]),
     };
   },
   plan: ({ nodeId, params: p, inputs, inferredInputs }) => {

@@ -1,5 +1,6 @@
 import { LabError, t } from '../../sandbox/errors/index.ts';
-import type { RowsRelation, TableKey } from '../../sandbox/pipeline/relation.ts';
+import { maxClassification } from '../../sandbox/domains/catalog/types.ts';
+import type { AggregateTable, RowsRelation, TableKey, TableMeasure } from '../../sandbox/pipeline/relation.ts';
 import { columnOf, refuseIdentifierKey } from '../operator-helpers.ts';
 
 /** Non-geography group keys may have at most this many levels (DataSHIELD nfilter.levels.max). */
@@ -24,4 +25,14 @@ export function resolveGroupKeys(nodeId: string, input: RowsRelation, names: rea
     }
     return { name, column: col, ...(col.geoLevel ? { geoLevel: col.geoLevel } : {}) };
   });
+}
+
+/** The aggregate table a statistics operator produces: as sensitive as its keys and measured columns. */
+export function aggregateTable(input: RowsRelation, keys: readonly TableKey[], measures: readonly TableMeasure[], groupingSets: readonly (readonly string[])[]): AggregateTable {
+  return {
+    kind: 'table', domain: input.domain, keys, measures, groupingSets,
+    unitKind: input.unit.kind,
+    level: maxClassification(...keys.map((k) => k.column.level), ...measures.map((m) => m.column?.level ?? 'L1')),
+    datasets: input.datasets,
+  };
 }

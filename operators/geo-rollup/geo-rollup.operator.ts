@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { GEO_LEVELS, maxClassification, type GeoLevel } from '../../sandbox/domains/catalog/types.ts';
+import { GEO_LEVELS, type GeoLevel } from '../../sandbox/domains/catalog/types.ts';
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import { rel } from '../../sandbox/ir/rel.ts';
 import type { RowsRelation, TableKey } from '../../sandbox/pipeline/relation.ts';
 import { cube } from '../aggregate/aggregate.operator.ts';
-import { resolveGroupKeys } from '../aggregate/group-keys.ts';
+import { aggregateTable, resolveGroupKeys } from '../aggregate/group-keys.ts';
 import { measureSchema, resolveMeasures } from '../aggregate/measures.ts';
 import { defineOperator } from '../define-operator.ts';
 import { rowsInput } from '../operator-helpers.ts';
@@ -58,13 +58,7 @@ export const geoRollup = defineOperator({
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
     const keys = [...geo, ...by];
     return {
-      table: {
-        kind: 'table', domain: input.domain, keys, measures: measures.table,
-        groupingSets: rollupSets(geo.map((g) => g.name), p.by),
-        unitKind: input.unit.kind,
-        level: maxClassification(...keys.map((k) => k.column.level), ...measures.table.map((m) => m.column?.level ?? 'L1')),
-        datasets: input.datasets,
-      },
+      table: aggregateTable(input, keys, measures.table, rollupSets(geo.map((g) => g.name), p.by)),
     };
   },
   plan: ({ nodeId, params: p, inputs, inferredInputs }) => {
