@@ -1,5 +1,4 @@
 import { z } from 'zod';
-
 import { rel } from '../../sandbox/ir/rel.ts';
 import { defineOperator } from '../define-operator.ts';
 import { rowsInput } from '../operator-helpers.ts';
