@@ -1,4 +1,5 @@
-import { sql, type Insertable, type Kysely, type RawBuilder, type Selectable } from 'kysely';
+import { type Insertable, type Kysely, type Selectable } from 'kysely';
+import { jsonb } from './jsonb.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 
 /** Kysely queries on the catalog metadata (`catalog_dataset`, `catalog_column`) and `geo_unit`. */
@@ -39,13 +40,6 @@ export async function deleteDatasetsExcept(db: Db, keep: readonly string[]): Pro
 export async function deleteAllColumns(db: Db): Promise<void> {
   await db.deleteFrom('catalog_column').execute();
 }
-
-/**
- * A JSON value as a jsonb parameter. Sent as text and cast: postgres.js (and PGlite) would
- * JSON-encode a string parameter bound straight to a jsonb column a second time, storing a
- * jsonb *string* instead of the object.
- */
-export const jsonb = (value: unknown): RawBuilder<string> => sql<string>`CAST(${JSON.stringify(value)}::text AS jsonb)`;
 
 /** A column row with its JSON fields as plain values (encoded here). */
 export type ColumnInsert = Omit<Insertable<ControlSchema['catalog_column']>, 'code_values' | 'bounds'> & { code_values: unknown; bounds: unknown };

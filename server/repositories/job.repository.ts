@@ -1,6 +1,6 @@
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, JobState } from '../db/control.schema.ts';
-import { jsonb } from './catalog.repository.ts';
+import { jsonb } from './jsonb.ts';
 
 type Db = Database<ControlSchema>;
 

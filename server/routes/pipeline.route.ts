@@ -87,7 +87,7 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     if (v.ok) return { ok: true as const, v };
     const lang = languageOf(c.req.header('accept-language'));
     const [first] = v.errors;
-    return { ok: false as const, body: { ...(first ?? new LabError('LAB-E003')).toBody(lang), errors: v.errors.map((e) => e.toBody(lang)) }, status: first?.status ?? 422 };
+    return { ok: false as const, body: { ...(first ?? new LabError('LAB-E003')).toBody(lang), errors: v.errors.map((e) => e.toBody(lang)) } };
   };
   const user = (c: { var: AppEnv['Variables'] }) => {
     const u = c.var.user;
@@ -113,10 +113,9 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   });
 
   app.openapi(createPipelineRoute, async (c) => {
-    const doc: unknown = await c.req.json();
-    const r = invalidResponse(c, doc);
+    const r = invalidResponse(c, await c.req.json());
     if (!r.ok) return c.json(r.body, 422);
-    return c.json(await savePipeline(deps.control, user(c), doc), 201);
+    return c.json(await savePipeline(deps.control, user(c), r.v.pipeline), 201);
   });
 
   app.openapi(runRoute, async (c) => {

@@ -40,8 +40,8 @@ function mayRun(user: SessionUser): void {
   }
 }
 
-export async function savePipeline(db: Db, user: SessionUser, doc: unknown): Promise<{ id: string }> {
-  const p = validOrThrow(doc);
+/** Saves a pipeline the caller has validated (the route needs the full error list, so it validates). */
+export async function savePipeline(db: Db, user: SessionUser, p: ValidPipeline): Promise<{ id: string }> {
   const id = randomUUID();
   await pipelineRepository.insert(db, { id, ownerId: user.id, name: p.spec.name, spec: p.spec, specHash: specHash(p.spec) });
   return { id };
