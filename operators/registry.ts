@@ -3,11 +3,12 @@ import { aggregate } from './aggregate/aggregate.operator.ts';
 import { derive } from './derive/derive.operator.ts';
 import { filter } from './filter/filter.operator.ts';
 import { geoRollup } from './geo-rollup/geo-rollup.operator.ts';
+import { join } from './join/join.operator.ts';
 import { output } from './output/output.operator.ts';
 import { source } from './source/source.operator.ts';
 
 /** The explicit list of operators. Adding an operator = one module + one line here. */
-const ALL: readonly AnyOperator[] = [source, filter, derive, aggregate, geoRollup, output] as unknown as readonly AnyOperator[];
+const ALL: readonly AnyOperator[] = [source, filter, derive, join, aggregate, geoRollup, output] as unknown as readonly AnyOperator[];
 
 const byRef = new Map<string, AnyOperator>();
 for (const op of ALL) {

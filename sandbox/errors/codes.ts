@@ -48,6 +48,7 @@ export const ERROR_CODES = {
   'LAB-E068': { status: 422, kind: 'user', zh: '流程缺少输出节点', en: 'The pipeline has no output node' },
   'LAB-E070': { status: 422, kind: 'user', zh: '运行超时', en: 'Time limit exceeded' },
   'LAB-E071': { status: 409, kind: 'user', zh: '任务尚无可发布的结果', en: 'The job has no released result (yet)' },
+  'LAB-E085': { status: 422, kind: 'user', zh: '关联键类型不一致', en: 'Join keys of incompatible types' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
