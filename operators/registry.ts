@@ -6,9 +6,11 @@ import { geoRollup } from './geo-rollup/geo-rollup.operator.ts';
 import { join } from './join/join.operator.ts';
 import { output } from './output/output.operator.ts';
 import { source } from './source/source.operator.ts';
+import { tag } from './tag/tag.operator.ts';
+import { union } from './union/union.operator.ts';
 
 /** The explicit list of operators. Adding an operator = one module + one line here. */
-const ALL: readonly AnyOperator[] = [source, filter, derive, join, aggregate, geoRollup, output] as unknown as readonly AnyOperator[];
+const ALL: readonly AnyOperator[] = [source, filter, derive, join, aggregate, geoRollup, output, tag, union] as unknown as readonly AnyOperator[];
 
 const byRef = new Map<string, AnyOperator>();
 for (const op of ALL) {

@@ -82,6 +82,20 @@ export function compileRel(root: Rel, asOf: string): CompiledQuery {
       case 'aggregate':
         out = aggregate(r, visit(r.input));
         break;
+      case 'tag': {
+        // Each input row meets every tag as one VALUES row (tag id bound as a parameter, rule
+        // compiled against the input row); the rows whose rule holds are kept.
+        const input = visit(r.input);
+        const values = r.tags.map((x) => `(${params.add(x.id, 'text')}, ${compileExpression(x.rule, { params, column: (c) => `s.${ident(c)}`, asOf })})`);
+        out = emit([...input.columns, r.column],
+          `SELECT ${list(input.columns, 's')}, t.${ident(r.column)} FROM ${ident(input.name)} s CROSS JOIN LATERAL (VALUES ${values.join(', ')}) AS t(${ident(r.column)}, ${ident('__hit')}) WHERE t.${ident('__hit')}`);
+        break;
+      }
+      case 'union': {
+        const parts = r.inputs.map((x) => `SELECT ${list(r.columns)} FROM ${ident(visit(x).name)}`);
+        out = emit(r.columns, parts.join(' UNION ALL '));
+        break;
+      }
     }
     names.set(r, out);
     return out;

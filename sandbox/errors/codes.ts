@@ -48,6 +48,11 @@ export const ERROR_CODES = {
   'LAB-E068': { status: 422, kind: 'user', zh: '流程缺少输出节点', en: 'The pipeline has no output node' },
   'LAB-E070': { status: 422, kind: 'user', zh: '运行超时', en: 'Time limit exceeded' },
   'LAB-E071': { status: 409, kind: 'user', zh: '任务尚无可发布的结果', en: 'The job has no released result (yet)' },
+  'LAB-E080': { status: 422, kind: 'user', zh: '未知的标签', en: 'Unknown tag' },
+  'LAB-E081': { status: 422, kind: 'user', zh: '标签不适用于输入的数据集', en: 'The tag does not apply to the input dataset' },
+  'LAB-E082': { status: 422, kind: 'user', zh: '标签规则无法用于该输入', en: 'The tag rule does not fit the input' },
+  'LAB-E083': { status: 500, kind: 'unexpected', zh: '标签库定义错误', en: 'The tag library is invalid' },
+  'LAB-E084': { status: 422, kind: 'user', zh: '输入无法合并', en: 'The inputs cannot be appended' },
   'LAB-E085': { status: 422, kind: 'user', zh: '关联键类型不一致', en: 'Join keys of incompatible types' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 

@@ -12,7 +12,17 @@ export type Rel =
   | { readonly kind: 'derive'; readonly input: Rel; readonly columns: readonly { readonly name: string; readonly expr: Checked }[] }
   | { readonly kind: 'exists'; readonly input: Rel; readonly name: string; readonly unitColumn: string; readonly table: string; readonly tableUnitColumn: string; readonly predicate: Checked | undefined }
   | { readonly kind: 'join'; readonly joinType: 'inner' | 'left' | 'semi' | 'anti'; readonly left: Rel; readonly right: Rel; readonly leftKey: string; readonly rightKey: string; readonly rightColumns: readonly { readonly from: string; readonly as: string }[] }
-  | { readonly kind: 'aggregate'; readonly input: Rel; readonly keys: readonly string[]; readonly groupingSets: readonly (readonly string[])[]; readonly measures: readonly AggMeasure[]; readonly unitColumn: string; readonly unitUnique: boolean };
+  | { readonly kind: 'aggregate'; readonly input: Rel; readonly keys: readonly string[]; readonly groupingSets: readonly (readonly string[])[]; readonly measures: readonly AggMeasure[]; readonly unitColumn: string; readonly unitUnique: boolean }
+  /** One output row per input row and matching tag: the input's columns plus `column` holding the tag id. */
+  | { readonly kind: 'tag'; readonly input: Rel; readonly column: string; readonly tags: readonly TagRule[] }
+  /** The rows of every input, one after the other (UNION ALL), with the given columns (all inputs have them). */
+  | { readonly kind: 'union'; readonly inputs: readonly Rel[]; readonly columns: readonly string[] };
+
+/** A tag of the tag library as the plan holds it: its id (a value, bound as a parameter) and its checked rule. */
+export interface TagRule {
+  readonly id: string;
+  readonly rule: Checked;
+}
 
 export interface AggMeasure {
   readonly name: string;
@@ -30,16 +40,23 @@ export const rel = {
     Object.freeze({ kind: 'join', joinType, left, right, leftKey, rightKey, rightColumns }),
   aggregate: (input: Rel, keys: readonly string[], groupingSets: readonly (readonly string[])[], measures: readonly AggMeasure[], unitColumn: string, unitUnique: boolean): Rel =>
     Object.freeze({ kind: 'aggregate', input, keys, groupingSets, measures, unitColumn, unitUnique }),
+  tag: (input: Rel, column: string, tags: readonly TagRule[]): Rel => Object.freeze({ kind: 'tag', input, column, tags }),
+  union: (inputs: readonly Rel[], columns: readonly string[]): Rel => Object.freeze({ kind: 'union', inputs, columns }),
 };
 
 /** The domain every scan under a node reads; undefined when they differ (a cross-domain plan). */
 export function domainOf(r: Rel): DomainId | undefined {
   switch (r.kind) {
     case 'scan': return r.domain;
-    case 'filter': case 'derive': case 'exists': case 'aggregate': return domainOf(r.input);
+    case 'filter': case 'derive': case 'exists': case 'aggregate': case 'tag': return domainOf(r.input);
     case 'join': {
       const l = domainOf(r.left);
       return l !== undefined && l === domainOf(r.right) ? l : undefined;
+    }
+    case 'union': {
+      const ds = new Set(r.inputs.map(domainOf));
+      const [only] = ds;
+      return ds.size === 1 ? only : undefined;
     }
   }
 }
