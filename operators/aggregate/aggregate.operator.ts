@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { rel } from '../../sandbox/ir/rel.ts';
 import { defineOperator } from '../define-operator.ts';
 import { rowsInput } from '../operator-helpers.ts';
-import { aggregateTable, resolveGroupKeys } from './group-keys.ts';
+import { aggregateTable, resolveGroupKeys, setsKeepingMultiValued } from './group-keys.ts';
 import { measureSchema, resolveMeasures } from './measures.ts';
 
 export { MAX_KEY_LEVELS } from './group-keys.ts';
@@ -38,7 +38,7 @@ export const aggregate = defineOperator({
     const keys = resolveGroupKeys(nodeId, input, p.groupBy, 'params.groupBy', 'allow');
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
     return {
-      table: aggregateTable(input, keys, measures.table, p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy]),
+      table: aggregateTable(input, keys, measures.table, setsKeepingMultiValued(input, p.groupBy, p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy])),
     };
   },
   plan: ({ nodeId, params: p, inputs, inferredInputs }) => {
@@ -46,7 +46,7 @@ export const aggregate = defineOperator({
     const r = inputs['rows'];
     if (!r) throw new Error('aggregate planned without input');
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
-    const sets = p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy];
+    const sets = setsKeepingMultiValued(input, p.groupBy, p.subtotals === 'margins' ? cube(p.groupBy) : [p.groupBy]);
     return { table: rel.aggregate(r, p.groupBy, sets, measures.ir, input.unit.column, input.unit.unique === true) };
   },
 });

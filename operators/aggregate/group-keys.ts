@@ -36,3 +36,14 @@ export function aggregateTable(input: RowsRelation, keys: readonly TableKey[], m
     datasets: input.datasets,
   };
 }
+
+/**
+ * The grouping sets that keep every multi-valued key (a tag column): each tag gets its own
+ * subtotals, never one across tags, which would not be the sum of its cells (a person with two
+ * tags counts once there, and nested tags such as hypertension within chronic_any would give a
+ * suppressed cell away). The full grouping set always stays.
+ */
+export function setsKeepingMultiValued(input: RowsRelation, keys: readonly string[], sets: readonly (readonly string[])[]): string[][] {
+  const multi = keys.filter((k) => input.columns.find((c) => c.name === k)?.multiValued === true);
+  return sets.filter((set) => multi.every((m) => set.includes(m))).map((set) => [...set]);
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { LabError, t } from '../../sandbox/errors/index.ts';
+import { columnsOf } from '../../sandbox/expr/ast.ts';
 import { rel } from '../../sandbox/ir/rel.ts';
 import type { RelColumn } from '../../sandbox/pipeline/relation.ts';
 import { defineOperator } from '../define-operator.ts';
@@ -31,8 +32,11 @@ export const derive = defineOperator({
       if (current.columns.some((x) => x.name === c.name)) {
         throw new LabError('LAB-E064', { detail: t(`列名 ${c.name} 已存在`, `a column named ${c.name} already exists`), nodeId, field: `params.columns.${i}.name` });
       }
-      const info = checkParam(nodeId, `params.columns.${i}.expr`, c.expr, current).info;
-      const col: RelColumn = { name: c.name, type: info.type === 'null' ? 'text' : info.type, semantic: info.semantic, level: info.level, identifierOrigins: info.identifierOrigins, nullable: true };
+      const checked = checkParam(nodeId, `params.columns.${i}.expr`, c.expr, current);
+      const info = checked.info;
+      // Computed from a multi-valued column (a tag), a column is multi-valued too.
+      const multiValued = columnsOf(checked.expr).some((name) => current.columns.find((x) => x.name === name)?.multiValued === true);
+      const col: RelColumn = { name: c.name, type: info.type === 'null' ? 'text' : info.type, semantic: info.semantic, level: info.level, identifierOrigins: info.identifierOrigins, nullable: true, ...(multiValued ? { multiValued } : {}) };
       current = { ...current, columns: [...current.columns, col] };
     });
     return { rows: current };

@@ -4,7 +4,7 @@ import { LabError, t } from '../../sandbox/errors/index.ts';
 import { rel } from '../../sandbox/ir/rel.ts';
 import type { RowsRelation, TableKey } from '../../sandbox/pipeline/relation.ts';
 import { cube } from '../aggregate/aggregate.operator.ts';
-import { aggregateTable, resolveGroupKeys } from '../aggregate/group-keys.ts';
+import { aggregateTable, resolveGroupKeys, setsKeepingMultiValued } from '../aggregate/group-keys.ts';
 import { measureSchema, resolveMeasures } from '../aggregate/measures.ts';
 import { defineOperator } from '../define-operator.ts';
 import { rowsInput } from '../operator-helpers.ts';
@@ -58,7 +58,7 @@ export const geoRollup = defineOperator({
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
     const keys = [...geo, ...by];
     return {
-      table: aggregateTable(input, keys, measures.table, rollupSets(geo.map((g) => g.name), p.by)),
+      table: aggregateTable(input, keys, measures.table, setsKeepingMultiValued(input, p.by, rollupSets(geo.map((g) => g.name), p.by))),
     };
   },
   plan: ({ nodeId, params: p, inputs, inferredInputs }) => {
@@ -67,6 +67,6 @@ export const geoRollup = defineOperator({
     if (!r) throw new Error('geo-rollup planned without input');
     const geo = geoKeys(nodeId, input, p.depth, p.prefix).map((g) => g.name);
     const measures = resolveMeasures(nodeId, input, p.measures, 'params.measures');
-    return { table: rel.aggregate(r, [...geo, ...p.by], rollupSets(geo, p.by), measures.ir, input.unit.column, input.unit.unique === true) };
+    return { table: rel.aggregate(r, [...geo, ...p.by], setsKeepingMultiValued(input, p.by, rollupSets(geo, p.by)), measures.ir, input.unit.column, input.unit.unique === true) };
   },
 });

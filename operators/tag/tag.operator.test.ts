@@ -128,6 +128,34 @@ describe('tag@1', () => {
     expect(firstError(d)).toMatchObject({ code: 'LAB-E003', nodeId: 'tagged', field: 'params' });
   });
 
+  it('subtotals stay within a tag: grouping sets that roll the tag up are left out (also through derive and union)', () => {
+    const margins = doc('health.chronic_condition', ['chronic_any', 'hypertension']);
+    margins.nodes[2]!.params = { groupBy: ['community_code', 'tag'], subtotals: 'margins', measures: [{ kind: 'count_persons' }] };
+    expect((valid(margins).byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toEqual([['community_code', 'tag'], ['tag']]);
+
+    const rollup = doc('health.chronic_condition', ['chronic_any', 'hypertension']);
+    rollup.nodes[2] = { id: 'count', op: 'geo-rollup@1', inputs: { rows: 'tagged' }, params: { depth: 'community', by: ['tag'] } };
+    const p = valid(rollup);
+    const sets = [['district_code', 'street_code', 'community_code', 'tag'], ['district_code', 'street_code', 'tag'], ['district_code', 'tag'], ['tag']];
+    expect((p.byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toEqual(sets);
+    const stage = planPipeline(p).stages[0];
+    if (stage?.kind !== 'domain' || stage.rel.kind !== 'aggregate') throw new Error('no aggregate stage');
+    expect(stage.rel.groupingSets).toEqual(sets);
+
+    const derived = doc('health.chronic_condition', ['chronic_any', 'hypertension'], ['grp']);
+    derived.nodes.splice(2, 0, { id: 'd', op: 'derive@1', inputs: { rows: 'tagged' }, params: { columns: [{ name: 'grp', expr: "CASE WHEN tag = 'hypertension' THEN 'h' ELSE 'c' END" }] } });
+    derived.nodes[3]!.inputs = { rows: 'd' };
+    derived.nodes[3]!.params = { groupBy: ['grp'], subtotals: 'margins', measures: [{ kind: 'count_persons' }] };
+    expect((valid(derived).byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toEqual([['grp']]);
+
+    // Untagged, margins stay as they were.
+    const plain = doc('health.chronic_condition', ['chronic_any']);
+    plain.nodes.splice(1, 1);
+    plain.nodes[1]!.inputs = { rows: 'src' };
+    plain.nodes[1]!.params = { groupBy: ['community_code', 'condition'], subtotals: 'margins', measures: [{ kind: 'count_persons' }] };
+    expect((valid(plain).byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toHaveLength(4);
+  });
+
   it('identifiers are still refused as group keys after a tag, even when a rule reads one (I3)', () => {
     expect(firstError(doc('registry.person', ['legacy_id_15'], ['id_number', 'tag']))).toMatchObject({ code: 'LAB-E063', nodeId: 'count', field: 'params.groupBy.0' });
     expect(firstError(doc('registry.person', ['floating'], ['tag', 'name']))).toMatchObject({ code: 'LAB-E063', nodeId: 'count', field: 'params.groupBy.1' });

@@ -26,8 +26,9 @@ const params = z.object({
  * Classification: the tag column is as sensitive as the most sensitive of the tags' declared levels
  * and of the columns their rules read; it is never an identifier, even when a rule reads one (I3:
  * identifiers may be used in tags), because its values are tag ids from the library, nothing else.
- * A row can carry several tags, so the output has several rows per unit: `unit.unique` is dropped
- * and counts of persons become distinct counts.
+ * A row can carry several tags, so the output has several rows per unit: `unit.unique` is dropped,
+ * counts of persons become distinct counts, and the column is multi-valued (statistics keep it in
+ * every grouping set: subtotals within a tag, never across tags).
  */
 function resolveTags(nodeId: string, input: RowsRelation, ids: readonly string[]): { rules: TagRule[]; output: RowsRelation } {
   if (input.columns.some((c) => c.name === TAG_COLUMN)) {
@@ -81,6 +82,7 @@ function resolveTags(nodeId: string, input: RowsRelation, ids: readonly string[]
     identifierOrigins: [],
     label: { zh: '标签', en: 'Tag' },
     nullable: false,
+    multiValued: true,
     values: Object.fromEntries(resolved.map((r) => [r.tag.id, r.tag.label])),
   };
   const oneRowPerUnit = input.unit.unique === true && resolved.length === 1;
@@ -98,8 +100,8 @@ export const tag = defineOperator({
   id: 'tag', version: 1,
   label: { zh: '人口标签', en: 'Tag' },
   help: {
-    zh: '按标签库中的规则给每行打标签，如 孤寡老人、孕妇、高血压患者、低保对象。输出在原有列之外增加“标签”列；一行符合几个标签就输出几行，不符合任何所选标签的行被去掉。之后按“社区 × 标签”分组统计人数，即得各社区重点人群人数（同一人只计一次）。标签规则可以使用身份号码等标识信息，但标签列只含标签名称。',
-    en: 'Tag rows by the rules of the tag library, e.g. childless elderly, pregnant, hypertension, dibao. The output has the input’s columns plus a “tag” column: a row matching several of the chosen tags appears once per tag, a row matching none is dropped. Group by community × tag and count persons to get the key groups per community (each person counted once). Tag rules may read identifiers; the tag column holds only tag names.',
+    zh: '按标签库中的规则给每行打标签，如 孤寡老人、孕妇、高血压患者、低保对象。输出在原有列之外增加“标签”列；一行符合几个标签就输出几行，不符合任何所选标签的行被去掉。之后按“社区 × 标签”分组统计人数，即得各社区重点人群人数（同一人只计一次）；小计只在同一标签内汇总，不跨标签相加。标签规则可以使用身份号码等标识信息，但标签列只含标签名称。',
+    en: 'Tag rows by the rules of the tag library, e.g. childless elderly, pregnant, hypertension, dibao. The output has the input’s columns plus a “tag” column: a row matching several of the chosen tags appears once per tag, a row matching none is dropped. Group by community × tag and count persons to get the key groups per community (each person counted once); subtotals stay within a tag, never across tags. Tag rules may read identifiers; the tag column holds only tag names.',
   },
   category: 'transform',
   params,

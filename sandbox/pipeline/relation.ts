@@ -10,6 +10,12 @@ export interface RelColumn extends ColumnInfo {
   readonly values?: Readonly<Record<string, Bilingual>>;
   readonly bounds?: readonly [number, number];
   readonly nullable: boolean;
+  /**
+   * A unit may appear with several values of this column (a tag: one row per matching tag). A
+   * subtotal that rolls it up is not the sum of its cells (a person with two tags counts once), so
+   * statistics operators keep such a column in every grouping set.
+   */
+  readonly multiValued?: boolean;
 }
 
 /** Row-level data inside one domain. Never leaves it. */

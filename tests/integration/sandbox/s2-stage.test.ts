@@ -83,6 +83,27 @@ describe('S2 key groups: tags in three domains, distinct persons per community Ã
     expect(JSON.stringify(released)).not.toMatch(/\d{17}[\dX]/);
   });
 
+  it('a roll-up by tag keeps the tag in every subtotal, and each subtotal is the sum of its communities in truth.s2', async () => {
+    const doc = {
+      specVersion: 1, name: 'rollup by tag',
+      nodes: [
+        { id: 'src', op: 'source@1', params: { dataset: 'registry.person' } },
+        { id: 'tagged', op: 'tag@1', inputs: { rows: 'src' }, params: { tags: ['floating', 'elderly_80'] } },
+        { id: 'rollup', op: 'geo-rollup@1', inputs: { rows: 'tagged' }, params: { depth: 'community', by: ['tag'] } },
+        { id: 'out', op: 'output@1', inputs: { table: 'rollup' }, params: {} },
+      ],
+    };
+    const rows = await runStageQuery(domains.registry, stageFor('registry', { jobId: 'roll', stageId: 'out', pipeline: doc, guard: DEFAULT_STAFF_PARAMS }));
+    const want = new Map<string, number>();
+    for (const tag of ['floating', 'elderly_80'] as const) {
+      for (const [community, n] of Object.entries(truth.s2[tag])) {
+        for (const prefix of ['', community.slice(0, 6), community.slice(0, 9), community]) want.set(`${tag}|${prefix}`, (want.get(`${tag}|${prefix}`) ?? 0) + n);
+      }
+    }
+    const got = new Map(rows.map((r) => [`${String(r['tag'])}|${String(r['community_code'] ?? r['street_code'] ?? r['district_code'] ?? '')}`, Number(r['persons'])]));
+    expect(got).toEqual(want);
+  });
+
   it('every tag of the library runs in its own domain on generated data', async () => {
     const byDataset = new Map<string, string[]>();
     for (const tag of TAG_LIBRARY.tags) byDataset.set(tag.dataset, [...(byDataset.get(tag.dataset) ?? []), tag.id]);
