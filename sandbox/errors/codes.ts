@@ -54,6 +54,7 @@ export const ERROR_CODES = {
   'LAB-E083': { status: 500, kind: 'unexpected', zh: '标签库定义错误', en: 'The tag library is invalid' },
   'LAB-E084': { status: 422, kind: 'user', zh: '输入无法合并', en: 'The inputs cannot be appended' },
   'LAB-E085': { status: 422, kind: 'user', zh: '关联键类型不一致', en: 'Join keys of incompatible types' },
+  'LAB-E086': { status: 422, kind: 'user', zh: '不支持的流程文档版本', en: 'Unsupported pipeline document version' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -8,6 +8,8 @@ import { z } from 'zod';
 export const PIPELINE_SPEC_VERSION = 1;
 export const MAX_NODES = 200;
 export const MAX_REQUEST_BYTES = 256 * 1024;
+/** Deepest JSON nesting accepted in a document (a real one is about 6 deep). */
+export const MAX_DOCUMENT_DEPTH = 32;
 
 export const nodeIdSchema = z.string().regex(/^[A-Za-z][A-Za-z0-9_-]{0,63}$/, 'node ids: a letter, then letters, digits, - or _ (at most 64)');
 export const operatorRefSchema = z.string().regex(/^[a-z][a-z0-9-]{0,47}@[1-9][0-9]{0,3}$/, 'operator: <id>@<version>, e.g. filter@1');

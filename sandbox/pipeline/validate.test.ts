@@ -65,7 +65,7 @@ describe('pipeline validation', () => {
   });
 
   it('refuses malformed documents, oversize and too many nodes', () => {
-    expect(firstError({ specVersion: 2, name: 'x', nodes: [] })?.code).toBe('LAB-E003');
+    expect(firstError({ specVersion: 2, name: 'x', nodes: [] })).toMatchObject({ code: 'LAB-E086', field: 'specVersion' });
     expect(firstError('not an object')?.code).toBe('LAB-E003');
     const many = { specVersion: 1, name: 'big', nodes: Array.from({ length: 201 }, (_, i) => ({ id: `n${i}`, op: 'source@1', params: { dataset: 'registry.person' } })) };
     expect(firstError(many)).toMatchObject({ code: 'LAB-E003', field: 'nodes' });

@@ -1,7 +1,9 @@
 import { findOperator, type AnyOperator } from '../../operators/index.ts';
 import { LabError, isLabError, t, type LabErrorBody, type Lang } from '../errors/index.ts';
 import type { PortValue } from './relation.ts';
-import { MAX_REQUEST_BYTES, pipelineSpecSchema, type PipelineNode, type PipelineSpec } from './spec.ts';
+import type { z } from 'zod';
+import { checkRawDocument, rawNodeId } from './raw-document.ts';
+import { pipelineSpecSchema, type PipelineNode, type PipelineSpec } from './spec.ts';
 
 export interface ValidatedNode {
   readonly node: PipelineNode;
@@ -24,6 +26,9 @@ export type Validation =
   | { readonly ok: false; readonly errors: readonly LabError[] };
 
 const zodPath = (path: readonly PropertyKey[]) => path.map(String).join('.');
+/** An issue's path; for an unknown key, the path of that key (so the field names it). */
+const issuePath = (issue: z.core.$ZodIssue): readonly PropertyKey[] =>
+  issue.code === 'unrecognized_keys' && issue.keys[0] !== undefined ? [...issue.path, issue.keys[0]] : issue.path;
 
 /**
  * Validates a pipeline document: shape, operators and their parameters, connections, cycles, then
@@ -31,18 +36,13 @@ const zodPath = (path: readonly PropertyKey[]) => path.map(String).join('.');
  * downstream of a broken one is not inferred), so the canvas can mark every broken node at once.
  */
 export function validatePipeline(doc: unknown): Validation {
-  const size = JSON.stringify(doc ?? null).length;
-  if (size > MAX_REQUEST_BYTES) {
-    return { ok: false, errors: [new LabError('LAB-E005', { detail: t(`流程超过 ${MAX_REQUEST_BYTES / 1024} KB`, `pipeline larger than ${MAX_REQUEST_BYTES / 1024} KB`) })] };
-  }
+  const raw = checkRawDocument(doc);
+  if (raw) return { ok: false, errors: [raw] };
   const parsed = pipelineSpecSchema.safeParse(doc);
   if (!parsed.success) {
     const issue = parsed.error.issues[0];
-    const path = issue ? zodPath(issue.path) : '';
-    const nodeIndex = issue?.path[0] === 'nodes' && typeof issue.path[1] === 'number' ? issue.path[1] : undefined;
-    const rawNodes = (doc as { nodes?: unknown } | null)?.nodes;
-    const rawNode = nodeIndex !== undefined && Array.isArray(rawNodes) ? (rawNodes[nodeIndex] as { id?: unknown } | undefined) : undefined;
-    const nodeId = typeof rawNode?.id === 'string' ? rawNode.id.slice(0, 64) : undefined;
+    const path = issue ? zodPath(issuePath(issue)) : '';
+    const nodeId = issue?.path[0] === 'nodes' ? rawNodeId(doc, issue.path[1]) : undefined;
     return {
       ok: false,
       errors: [new LabError('LAB-E003', {

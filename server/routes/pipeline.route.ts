@@ -1,7 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { streamSSE } from 'hono/streaming';
-import { LabError, t } from '../../sandbox/errors/index.ts';
-import { validatePipeline } from '../../sandbox/pipeline/validate.ts';
+import { LabError, isLabError, t } from '../../sandbox/errors/index.ts';
+import { validatePipeline, type ValidPipeline } from '../../sandbox/pipeline/validate.ts';
+import { planPipeline } from '../../sandbox/plan/planner.ts';
 import type { AppDeps } from '../app-deps.ts';
 import type { AppEnv } from '../app-env.ts';
 import { languageOf } from '../errors/error-handler.ts';
@@ -79,15 +80,28 @@ export const eventsRoute = createRoute({
 
 const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
 
+function planningErrors(p: ValidPipeline): LabError[] {
+  try {
+    planPipeline(p);
+    return [];
+  } catch (e) {
+    if (isLabError(e)) return [e];
+    throw e;
+  }
+}
+
 export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
   // Documented as a component; bodies are checked by the pipeline validator (which names node and field), not by zod here.
   app.openAPIRegistry.register('PipelineDocument', PipelineDocSchema);
   const invalidResponse = (c: { req: { header(n: string): string | undefined } }, doc: unknown) => {
     const v = validatePipeline(doc);
-    if (v.ok) return { ok: true as const, v };
+    // A valid document must also be plannable: the planner refuses, e.g., a join across domains
+    // (LAB-E067 on the node) until an encrypted protocol can plan it. Said now, not at run time.
+    const errors = v.ok ? planningErrors(v.pipeline) : v.errors;
+    if (v.ok && errors.length === 0) return { ok: true as const, v };
     const lang = languageOf(c.req.header('accept-language'));
-    const [first] = v.errors;
-    return { ok: false as const, body: { ...(first ?? new LabError('LAB-E003')).toBody(lang), errors: v.errors.map((e) => e.toBody(lang)) } };
+    const [first] = errors;
+    return { ok: false as const, body: { ...(first ?? new LabError('LAB-E003')).toBody(lang), errors: errors.map((e) => e.toBody(lang)) } };
   };
   const user = (c: { var: AppEnv['Variables'] }) => {
     const u = c.var.user;
