@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import type { AggMeasure } from '../../sandbox/ir/rel.ts';
 import type { RowsRelation, TableMeasure } from '../../sandbox/pipeline/relation.ts';
-import { columnOf, columnNameRegex } from '../operator-helpers.ts';
+import { columnOf, columnNameRegex, refuseIdentifierKey } from '../operator-helpers.ts';
 
 /** A measure: the count of persons (the privacy unit), a count of distinct values, a sum or a mean. */
 export const measureSchema = z.object({
@@ -40,6 +40,8 @@ export function resolveMeasures(nodeId: string, input: RowsRelation, measures: r
     if ((m.kind === 'sum' || m.kind === 'mean') && col.type !== 'int' && col.type !== 'numeric') {
       throw new LabError('LAB-E051', { detail: t(`${LABELS[m.kind].zh}需要数值列，${col.name} 不是`, `${LABELS[m.kind].en} needs a numeric column; ${col.name} is not`), nodeId, field: `${field}.column` });
     }
+    // I3: a sum or mean of an identifier (a person number, a derived ID digit) is its value in another form.
+    if (m.kind === 'sum' || m.kind === 'mean') refuseIdentifierKey(nodeId, `${field}.column`, col);
     table.push({ name, kind: m.kind, column: col, label: { zh: `${LABELS[m.kind].zh}（${col.label?.zh ?? col.name}）`, en: `${LABELS[m.kind].en} of ${col.label?.en ?? col.name}` } });
     ir.push({ name, kind: m.kind, column: col.name });
   });

@@ -178,6 +178,13 @@ describe('identifiers are never grouped on (I3)', () => {
     await expectRefused(body, { code: 'LAB-E063', nodeId: 'rollup', field: 'params.by.0' });
   });
 
+  it.each([
+    ['sum', 'person_id'],
+    ['mean', 'household_id'],
+  ])('a %s of an identifier (%s) is refused too → LAB-E063 on the measure', async (kind, column) => {
+    await expectRefused(mutate((d) => { node(d, 'rollup').params['measures'] = [{ kind, column }]; }), { code: 'LAB-E063', nodeId: 'rollup', field: 'params.measures.0.column' });
+  });
+
   it('through a join bringing an identifier along → LAB-E063', async () => {
     const body = JSON.stringify({
       specVersion: 1, name: 'landlords',
