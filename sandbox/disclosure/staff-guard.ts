@@ -28,7 +28,7 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
   const keyNames = table.keys.map((k) => k.name);
   // Canonical order (totals first, then by key), so the result never depends on the order rows came in.
   const parsed = rows.map((r) => ({ r, grouping: num(r[GROUPING_COLUMN]) || 0, keys: keyNames.map((k) => keyText(r[k])) }));
-  parsed.sort((a, b) => b.grouping - a.grouping || compareKeys(a.keys, b.keys));
+  parsed.sort((a, b) => a.grouping - b.grouping || compareKeys(a.keys, b.keys));
   rows = parsed.map((p) => p.r);
   const cells: Cell[] = parsed.map((p, index) => ({ index, grouping: p.grouping, keys: p.keys, units: num(p.r[UNITS_COLUMN]) }));
 
