@@ -51,6 +51,7 @@ function schemaName(schema: unknown): string {
   const s = schema as Record<string, unknown>;
   if (typeof s['$ref'] === 'string') return s['$ref'].split('/').pop() ?? s['$ref'];
   if (s['type'] === 'array') return `${schemaName(s['items'])}[]`;
+  if (Array.isArray(s['allOf']) && s['allOf'].length === 1) return schemaName(s['allOf'][0]);
   if (typeof s['type'] === 'string') return s['type'];
   return 'inline';
 }

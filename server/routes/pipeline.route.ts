@@ -9,21 +9,14 @@ import { languageOf } from '../errors/error-handler.ts';
 import { requireAuth } from '../middleware/require-auth/index.ts';
 import { jobRepository } from '../repositories/job.repository.ts';
 import { jobFor, savePipeline, startRun } from '../services/job.service.ts';
+import { pipelineDocumentComponents } from './pipeline-document.schema.ts';
 import { ErrorBodySchema, SESSION_AND_CSRF_SECURITY, SESSION_SECURITY, errors } from './common.schema.ts';
 
-const PipelineDocSchema = z.object({
-  specVersion: z.literal(1),
-  name: z.string(),
-  description: z.string().optional(),
-  nodes: z.array(z.object({
-    id: z.string(), op: z.string().openapi({ example: 'filter@1' }), label: z.string().optional(),
-    inputs: z.record(z.string(), z.string()).optional(), params: z.record(z.string(), z.unknown()).optional(),
-    position: z.object({ x: z.number(), y: z.number() }).optional(),
-  })),
-}).openapi('PipelineDocument', { description: 'A pipeline (docs/pipeline-spec.md). Fully checked by the validator, which names the node and field of every problem.' });
+/** A pipeline body: described by the generated PipelineDocument component, checked by the pipeline validator (not by zod here). */
+const PipelineBody = z.unknown().openapi({ description: 'a PipelineDocument (docs/pipeline-spec.md)', allOf: [{ $ref: '#/components/schemas/PipelineDocument' }] });
 
 const ValidationErrorSchema = ErrorBodySchema.extend({ errors: z.array(ErrorBodySchema) }).openapi('PipelineErrors');
-const invalid = { description: 'The pipeline is invalid: the first problem, and `errors` listing one per broken node', content: { 'application/json': { schema: ValidationErrorSchema } } };
+const invalid = { description: 'The pipeline is invalid (LAB-E003, E050–E054, E060–E068, E085, E086 …): the first problem, and `errors` listing one per broken node, each with `nodeId` and `field` where they apply', content: { 'application/json': { schema: ValidationErrorSchema } } };
 
 const ColumnOutSchema = z.object({ name: z.string(), type: z.string(), level: z.string(), identifier: z.boolean() });
 const ValidResultSchema = z.object({
@@ -47,14 +40,14 @@ const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name
 export const validateRoute = createRoute({
   method: 'post', path: '/api/pipelines/validate', tags: ['pipelines'], summary: 'Check a pipeline: shape, operators, connections, cycles, columns, expressions, classification',
   security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: z.unknown().openapi({ description: 'a PipelineDocument' }) } } } },
-  responses: { 200: { description: 'valid; the inferred outputs of every node', content: { 'application/json': { schema: ValidResultSchema } } }, 401: errors[401], 403: errors[403], 413: errors[413], 422: invalid },
+  request: { body: { required: true, content: { 'application/json': { schema: PipelineBody } } } },
+  responses: { 200: { description: 'valid; the inferred outputs of every node', content: { 'application/json': { schema: ValidResultSchema } } }, 400: errors[400], 401: errors[401], 403: errors[403], 413: errors[413], 422: invalid },
 });
 export const createPipelineRoute = createRoute({
   method: 'post', path: '/api/pipelines', tags: ['pipelines'], summary: 'Save a pipeline (it is validated first)',
   security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const,
-  request: { body: { required: true, content: { 'application/json': { schema: z.unknown().openapi({ description: 'a PipelineDocument' }) } } } },
-  responses: { 201: { description: 'saved', content: { 'application/json': { schema: z.object({ id: z.string() }) } } }, 401: errors[401], 403: errors[403], 413: errors[413], 422: invalid },
+  request: { body: { required: true, content: { 'application/json': { schema: PipelineBody } } } },
+  responses: { 201: { description: 'saved', content: { 'application/json': { schema: z.object({ id: z.string() }) } } }, 400: errors[400], 401: errors[401], 403: errors[403], 413: errors[413], 422: invalid },
 });
 export const runRoute = createRoute({
   method: 'post', path: '/api/pipelines/{id}/runs', tags: ['jobs'], summary: 'Run a saved pipeline: plans it into per-domain stages and queues them',
@@ -91,8 +84,9 @@ function planningErrors(p: ValidPipeline): LabError[] {
 }
 
 export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  // Documented as a component; bodies are checked by the pipeline validator (which names node and field), not by zod here.
-  app.openAPIRegistry.register('PipelineDocument', PipelineDocSchema);
+  // Documented as components generated from the validator's own schemas; bodies are checked by the
+  // pipeline validator (which names node and field), not by zod here.
+  for (const [name, schema] of Object.entries(pipelineDocumentComponents())) app.openAPIRegistry.registerComponent('schemas', name, schema);
   const invalidResponse = (c: { req: { header(n: string): string | undefined } }, doc: unknown) => {
     const v = validatePipeline(doc);
     // A valid document must also be plannable: the planner refuses, e.g., a join across domains
