@@ -14,6 +14,8 @@ export interface Checked {
 }
 
 export const MAX_IN_ITEMS = 1000;
+/** Longest text literal accepted. */
+export const MAX_TEXT_LITERAL = 1000;
 
 /**
  * Type-checks an expression against the columns of its input and propagates classification:
@@ -74,8 +76,8 @@ export function checkExpression(expr: Expr, columns: readonly ColumnInfo[]): Che
         return { type: c.type, semantic: c.semantic, level: c.level, identifierOrigins: c.identifierOrigins };
       }
       case 'literal':
-        if (e.type === 'text' && typeof e.value === 'string' && e.value.length > 1000) {
-          throw new LabError('LAB-E054', { detail: t('文本常量超过 1000 个字符', 'text literal longer than 1000 characters'), span: e.span });
+        if (e.type === 'text' && typeof e.value === 'string' && e.value.length > MAX_TEXT_LITERAL) {
+          throw new LabError('LAB-E054', { detail: t(`文本常量超过 ${MAX_TEXT_LITERAL} 个字符`, `text literal longer than ${MAX_TEXT_LITERAL} characters`), span: e.span });
         }
         return { type: e.type, semantic: 'text', level: 'L1', identifierOrigins: [] };
       case 'unary': {

@@ -17,7 +17,8 @@ export const KEYWORDS = new Set([
 /** Expressions longer than this are refused before parsing. */
 export const MAX_EXPRESSION_LENGTH = 8_000;
 
-const OPS = ['<=', '>=', '!=', '<>', '=', '<', '>', '+', '-', '*', '/', '%'];
+/** Operator tokens (`<>` reads as `!=`). */
+export const OPS = ['<=', '>=', '!=', '<>', '=', '<', '>', '+', '-', '*', '/', '%'];
 
 /** Splits expression text into tokens. Full-width parentheses/commas (from Chinese input methods) are accepted. */
 export function tokenize(src: string): Token[] {

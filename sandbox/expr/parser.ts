@@ -5,20 +5,20 @@ import { tokenize, type Token } from './lexer.ts';
 /** Deepest syntax tree accepted (the pipeline-spec limit). */
 export const MAX_EXPRESSION_DEPTH = 64;
 
-/**
- * Parses the expression language into a syntax tree.
- *
- *   expr      := or
- *   or        := and ('OR' and)*
- *   and       := not ('AND' not)*
- *   not       := 'NOT' not | predicate
- *   predicate := sum [ cmp sum | ['NOT'] 'IN' '(' expr (',' expr)* ')' | ['NOT'] 'BETWEEN' sum 'AND' sum | 'IS' ['NOT'] 'NULL' ]
- *   sum       := product (('+' | '-') product)*
- *   product   := unary (('*' | '/' | '%') unary)*
- *   unary     := '-' unary | primary
- *   primary   := number | string | 'DATE' string | 'TRUE' | 'FALSE' | 'NULL' | column | name '(' [expr (',' expr)*] ')'
- *              | '(' expr ')' | 'CASE' ('WHEN' expr 'THEN' expr)+ ['ELSE' expr] 'END'
- */
+/** The grammar of the expression language (docs/pipeline-spec.md shows this very text). */
+export const EXPRESSION_GRAMMAR = `expr      := or
+or        := and ('OR' and)*
+and       := not ('AND' not)*
+not       := 'NOT' not | predicate
+predicate := sum [ cmp sum | ['NOT'] 'IN' '(' expr (',' expr)* ')' | ['NOT'] 'BETWEEN' sum 'AND' sum | 'IS' ['NOT'] 'NULL' ]
+cmp       := '=' | '!=' | '<>' | '<' | '<=' | '>' | '>='
+sum       := product (('+' | '-') product)*
+product   := unary (('*' | '/' | '%') unary)*
+unary     := '-' unary | primary
+primary   := number | string | 'DATE' string | 'TRUE' | 'FALSE' | 'NULL' | column | name '(' [expr (',' expr)*] ')'
+           | '(' expr ')' | 'CASE' ('WHEN' expr 'THEN' expr)+ ['ELSE' expr] 'END'`;
+
+/** Parses the expression language (EXPRESSION_GRAMMAR) into a syntax tree. */
 export function parseExpression(src: string): Expr {
   const p = new Parser(tokenize(src), src);
   if (p.peek().kind === 'eof') {
