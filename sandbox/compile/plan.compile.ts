@@ -13,6 +13,13 @@ export const GROUPING_COLUMN = '__grouping';
 export const UNITS_COLUMN = '__units';
 export const top1Column = (measure: string) => `__top1_${measure}`;
 export const top2Column = (measure: string) => `__top2_${measure}`;
+/** Fingerprint of a cell's contributor set: the sum of keyed 64-bit hashes of its distinct units. */
+export const FINGERPRINT_COLUMN = '__fp';
+
+export interface CompileOptions {
+  /** The domain's secret hash key (a bigint as text); with it, aggregates carry `__fp`. */
+  readonly fingerprintKey?: string;
+}
 
 /**
  * Compiles a relational plan into one parameterised SELECT (a CTE per plan node). Identifiers come
@@ -21,9 +28,11 @@ export const top2Column = (measure: string) => `__top2_${measure}`;
  * An aggregate yields its keys, `__grouping` (GROUPING() bitmask over the keys: bit set = the key is
  * rolled up in that row), `__units` (distinct privacy units in the cell), each measure, and for sums
  * and means the two largest per-unit contributions (`__top1_<m>`, `__top2_<m>`) for dominance rules.
- * Sums and means first add up per privacy unit (person), then across units.
+ * Sums and means first add up per privacy unit (person), then across units. With a fingerprint key,
+ * also `__fp`: the sum (as text) of hashtextextended(unit, key) over the cell's distinct units, equal
+ * for equal contributor sets (the release ledger compares cells across jobs with it).
  */
-export function compileRel(root: Rel, asOf: string): CompiledQuery {
+export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}): CompiledQuery {
   const params = new SqlParams();
   const ctes: string[] = [];
   const names = new Map<Rel, { name: string; columns: readonly string[] }>();
@@ -108,13 +117,17 @@ export function compileRel(root: Rel, asOf: string): CompiledQuery {
     const groupBy = keys.length || r.groupingSets.length > 1 ? ` GROUP BY GROUPING SETS (${sets})` : '';
     const additive = r.measures.filter((m) => m.kind === 'sum' || m.kind === 'mean');
     const countUnits = r.unitUnique ? 'count(*)' : `count(DISTINCT ${ident(r.unitColumn)})`;
+    const fpKey = options.fingerprintKey === undefined ? undefined : params.add(options.fingerprintKey, 'int');
+    const fingerprint = (unique: boolean) => (fpKey === undefined ? [] :
+      [`sum(${unique ? '' : 'DISTINCT '}hashtextextended(${ident(r.unitColumn)}::text, ${fpKey}))::text AS ${ident(FINGERPRINT_COLUMN)}`]);
+    const fpColumns = fpKey === undefined ? [] : [FINGERPRINT_COLUMN];
     if (additive.length === 0) {
       const cols = r.measures.map((m) => {
         if (m.kind === 'count_persons') return `${countUnits} AS ${ident(m.name)}`;
         return `count(DISTINCT ${ident(m.column ?? '')}) AS ${ident(m.name)}`;
       });
-      const select = [...keys.map((k) => ident(k)), `${grouping} AS ${ident(GROUPING_COLUMN)}`, `${countUnits} AS ${ident(UNITS_COLUMN)}`, ...cols];
-      return emit([...keys, GROUPING_COLUMN, UNITS_COLUMN, ...r.measures.map((m) => m.name)], `SELECT ${select.join(', ')} FROM ${ident(input.name)}${groupBy}`);
+      const select = [...keys.map((k) => ident(k)), `${grouping} AS ${ident(GROUPING_COLUMN)}`, `${countUnits} AS ${ident(UNITS_COLUMN)}`, ...fingerprint(r.unitUnique), ...cols];
+      return emit([...keys, GROUPING_COLUMN, UNITS_COLUMN, ...fpColumns, ...r.measures.map((m) => m.name)], `SELECT ${select.join(', ')} FROM ${ident(input.name)}${groupBy}`);
     }
     // Per-unit contributions first (the privacy unit is the person), then the grouping sets.
     const perUnitCols = [...keys, r.unitColumn];
@@ -135,8 +148,8 @@ export function compileRel(root: Rel, asOf: string): CompiledQuery {
       }
     });
     const outCols = r.measures.flatMap((m) => (m.kind === 'sum' || m.kind === 'mean' ? [m.name, top1Column(m.name), top2Column(m.name)] : [m.name]));
-    const select = [...keys.map((k) => ident(k)), `${grouping} AS ${ident(GROUPING_COLUMN)}`, `count(*) AS ${ident(UNITS_COLUMN)}`, ...cols];
-    return emit([...keys, GROUPING_COLUMN, UNITS_COLUMN, ...outCols], `SELECT ${select.join(', ')} FROM ${ident(perUnit.name)}${groupBy}`);
+    const select = [...keys.map((k) => ident(k)), `${grouping} AS ${ident(GROUPING_COLUMN)}`, `count(*) AS ${ident(UNITS_COLUMN)}`, ...fingerprint(true), ...cols];
+    return emit([...keys, GROUPING_COLUMN, UNITS_COLUMN, ...fpColumns, ...outCols], `SELECT ${select.join(', ')} FROM ${ident(perUnit.name)}${groupBy}`);
   };
 
   const top = visit(root);

@@ -16,8 +16,8 @@ import type { CellStructure } from './cell-structure.ts';
  *    its neighbours too, so they wait for the next audit), and both passes repeat.
  * Released values are treated as exact (rounding is not counted on as protection).
  */
-export function secondarySuppression(s: CellStructure, suppressed: boolean[]): { rounds: number } {
-  const lines = new LineState(s, suppressed);
+export function secondarySuppression(s: CellStructure, suppressed: boolean[], locked?: readonly boolean[]): { rounds: number } | undefined {
+  const lines = new LineState(s, suppressed, locked ?? []);
   lines.closeAll();
   let rounds = 0;
   for (;;) {
@@ -30,15 +30,19 @@ export function secondarySuppression(s: CellStructure, suppressed: boolean[]): {
     for (const c of byFineness) {
       const mine = s.groupsOf[c] ?? [];
       if (added > 0 && mine.some((g) => touched.has(g))) continue;
-      const x = lines.partnerFor(c) ?? fallbackPartner(s, suppressed, c);
+      const x = lines.partnerFor(c) ?? fallbackPartner(s, suppressed, locked ?? [], c);
       if (x === undefined) continue;
       lines.suppress(x);
       added++;
       for (const g of mine) touched.add(g);
       for (const g of s.groupsOf[x] ?? []) touched.add(g);
     }
-    // A round that can add nothing while cells are still pinned would be a bug.
-    if (added === 0) throw new Error('secondary suppression cannot protect a cell');
+    // Nothing left to add while cells are still pinned: only cells locked by earlier releases can
+    // stand in the way (without locks every finest cell can be suppressed in the end).
+    if (added === 0) {
+      if (locked?.some(Boolean)) return undefined;
+      throw new Error('secondary suppression cannot protect a cell');
+    }
     lines.closeAll();
   }
 }
@@ -52,7 +56,7 @@ class LineState {
   private readonly count: Int32Array;
   private readonly open: number[] = [];
 
-  constructor(private readonly s: CellStructure, private readonly suppressed: boolean[]) {
+  constructor(private readonly s: CellStructure, private readonly suppressed: boolean[], private readonly locked: readonly boolean[]) {
     this.count = new Int32Array(s.groups.length);
     s.groups.forEach((line, g) => {
       let n = suppressed[line.parent] ? 1 : 0;
@@ -103,7 +107,7 @@ class LineState {
     let bestOpen = Infinity;
     let bestUnits = Infinity;
     for (const x of candidates) {
-      if (this.suppressed[x]) continue;
+      if (this.suppressed[x] || this.locked[x]) continue;
       let opens = 0;
       for (const h of this.s.groupsOf[x] ?? []) {
         if (h === except) continue;
@@ -119,7 +123,7 @@ class LineState {
 
 /** For tests and tools: the line pass alone. */
 export function linePass(s: CellStructure, suppressed: boolean[]): void {
-  new LineState(s, suppressed).closeAll();
+  new LineState(s, suppressed, []).closeAll();
 }
 
 /**
@@ -127,17 +131,17 @@ export function linePass(s: CellStructure, suppressed: boolean[]): void {
  * away: a released cell that shares unknown finest cells with `c` — one of the known sums the
  * recovery can use — else a released finest cell under `c`. Smallest first.
  */
-function fallbackPartner(s: CellStructure, suppressed: readonly boolean[], c: number): number | undefined {
+function fallbackPartner(s: CellStructure, suppressed: readonly boolean[], locked: readonly boolean[], c: number): number | undefined {
   let best: number | undefined;
   const consider = (x: number) => {
-    if (x === c || suppressed[x]) return;
+    if (x === c || suppressed[x] || locked[x]) return;
     if (best === undefined || units(s, x) < units(s, best)) best = x;
   };
   const hidden = new Set((s.descendants[c] ?? []).filter((f) => suppressed[f]));
   if (hidden.size > 0) {
     // The finest released cells that share unknowns with c; a coarse total only if nothing finer.
     let finestLevel = Infinity;
-    for (const f of hidden) for (const a of s.ancestors[f] ?? []) if (a !== c && !suppressed[a]) finestLevel = Math.min(finestLevel, rolledUp(s, a));
+    for (const f of hidden) for (const a of s.ancestors[f] ?? []) if (a !== c && !suppressed[a] && !locked[a]) finestLevel = Math.min(finestLevel, rolledUp(s, a));
     for (const f of hidden) for (const a of s.ancestors[f] ?? []) if (rolledUp(s, a) === finestLevel) consider(a);
   } else {
     for (const f of s.descendants[c] ?? []) consider(f);

@@ -1,12 +1,20 @@
 import { LabError, t } from '../errors/index.ts';
-import { GROUPING_COLUMN, UNITS_COLUMN, top1Column, top2Column } from '../compile/plan.compile.ts';
+import { FINGERPRINT_COLUMN, GROUPING_COLUMN, UNITS_COLUMN, top1Column, top2Column } from '../compile/plan.compile.ts';
 import type { AggregateTable } from '../pipeline/relation.ts';
 import { buildCellStructure, type Cell } from './cell-structure.ts';
 import type { StaffGuardParams } from './guard-params.ts';
 import type { ReleasedRow, ReleasedTable } from './released-table.ts';
+import { cellIdentity, type LedgerEntry, type PriorReleases } from './release-ledger.ts';
 import { secondarySuppression } from './secondary-suppression.ts';
 
 export type RawRow = Readonly<Record<string, unknown>>;
+
+export interface GuardOptions {
+  /** Cells this domain released before (the release ledger); needs `__fp` on the rows. */
+  readonly prior?: PriorReleases;
+  /** Called for every cell released now, for the ledger. */
+  readonly onReleased?: (entry: LedgerEntry) => void;
+}
 
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
 const keyText = (v: unknown): string | null => (v === null || v === undefined ? null : String(v));
@@ -18,12 +26,17 @@ const keyText = (v: unknown): string | null => (v === null || v === undefined ? 
  * 1. Group-by cardinality: a non-geography key with more than `maxLevels` values refuses the table.
  * 2. Primary suppression: cells of at most `threshold` persons; for sums and means also the p% rule
  *    and (2,k) dominance on per-person contributions.
+ *    Against the release ledger (release-ledger.ts): a cell whose contributor set differs from that
+ *    of a cell with the same keys released before, while their counts differ by 1…`threshold`, is
+ *    suppressed too (the difference of the two would be a small cell: differencing across jobs); a
+ *    cell with the same contributor set as before is released again and never chosen as a
+ *    secondary suppression (its value is known).
  * 3. Secondary suppression across every subtotal and margin (see secondary-suppression.ts).
  * 4. Counts rounded to the nearest `rounding`; sums to whole numbers, means to one decimal.
  * 5. Cells holding every person of their parent group are flagged (class disclosure).
  * Nothing in the output or in an error says why a cell was suppressed or what it held.
  */
-export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], params: StaffGuardParams): ReleasedTable {
+export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], params: StaffGuardParams, options: GuardOptions = {}): ReleasedTable {
   const K = table.keys.length;
   const keyNames = table.keys.map((k) => k.name);
   // Canonical order (totals first, then by key), so the result never depends on the order rows came in.
@@ -62,9 +75,32 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
     });
   });
 
+  // Differencing against the ledger; cells known from before are locked released.
+  const locked = cells.map(() => false);
+  const fingerprints = rows.map((r) => { const fp = r[FINGERPRINT_COLUMN]; return typeof fp === 'string' ? fp : undefined; });
+  const prior = options.prior;
+  if (prior) {
+    cells.forEach((c, i) => {
+      const fp = fingerprints[i];
+      if (fp === undefined) return;
+      const id = cellIdentity(keyNames, c.grouping, c.keys);
+      for (const p of prior.cellsLike(id.keyset, id.cell)) {
+        if (p.fingerprint === fp) { if (!suppressed[i]) locked[i] = true; continue; }
+        const d = Math.abs(p.units - c.units);
+        if (d >= 1 && d <= params.threshold) suppressed[i] = true;
+      }
+    });
+    cells.forEach((_, i) => { if (suppressed[i]) locked[i] = false; });
+  }
+
   // 3. Secondary suppression.
   const structure = buildCellStructure(cells, K);
-  secondarySuppression(structure, suppressed);
+  if (!secondarySuppression(structure, suppressed, locked)) {
+    throw new LabError('LAB-E072', {
+      detail: t('此前已发布的单元格使本表的小数值无法得到保护', 'cells released earlier leave small values of this table unprotectable'),
+      hint: t('请调整分组或筛选条件，或联系数据官', 'Change the grouping or the filters, or ask a data officer'),
+    });
+  }
 
   // 5. Class disclosure: a released cell with all of its parent's persons.
   const allOfParent = cells.map(() => false);
@@ -77,6 +113,8 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
   // 4. Output.
   const out: ReleasedRow[] = cells.map((c, i) => {
     const sup = suppressed[i] === true;
+    const fp = fingerprints[i];
+    if (!sup && fp !== undefined && options.onReleased) options.onReleased({ ...cellIdentity(keyNames, c.grouping, c.keys), units: c.units, fingerprint: fp });
     return {
       keys: c.keys,
       grouping: c.grouping,

@@ -96,11 +96,14 @@ export function createIndexSql(ix: { table: string; columns: readonly string[]; 
 /** The tables of a domain the generator fills, plus geo_unit. */
 export const domainTables = (domain: DomainId): string[] => ['geo_unit', ...TABLES.filter((t) => t.domain === domain).map((t) => t.table)];
 
-/** Forgets any previous load: removes the completion marker first, then indexes and rows. */
+/**
+ * Forgets any previous load: removes the completion marker first, then indexes and rows. The release
+ * ledger goes too: it describes the population that was loaded, not the next one.
+ */
 export async function resetDomain(db: Database, domain: DomainId): Promise<void> {
   await metaDb(db).deleteFrom('lab_meta').execute();
   const drops = DOMAIN_INDEXES[domain].map((ix) => `DROP INDEX IF EXISTS ${quoteIdent(indexName(ix.table, ix.columns))};`);
-  await db.exec(`${drops.join('\n')}\nTRUNCATE ${domainTables(domain).map(quoteIdent).join(', ')};`);
+  await db.exec(`${drops.join('\n')}\nTRUNCATE ${[...domainTables(domain), 'lab_release_cell', 'lab_release'].map(quoteIdent).join(', ')};`);
 }
 
 /** geo_unit rows as COPY text. */

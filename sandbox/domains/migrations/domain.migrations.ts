@@ -23,7 +23,7 @@ CREATE TABLE lab_meta (
 );
 `;
 
-export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
+const V1_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
   registry: [{ name: '0001-initial', up: COMMON + `
 CREATE TABLE household (
   household_id bigint NOT NULL,
@@ -203,4 +203,37 @@ CREATE TABLE incident (
   category text NOT NULL
 );
 ` }],
+};
+
+/**
+ * 0002, every domain: the release ledger (disclosure/release-ledger.ts). What this domain has
+ * released, cell by cell, with each cell's exact person count and contributor-set fingerprint, so
+ * a later table of the same population can be guarded against differencing. It never leaves the
+ * domain. `lab_guard_key` holds the domain's secret key for those fingerprints.
+ */
+const LEDGER: SqlMigration = { name: '0002-release-ledger', up: `
+CREATE TABLE lab_release (
+  release_id text PRIMARY KEY,
+  released_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE lab_release_cell (
+  release_id text NOT NULL REFERENCES lab_release (release_id) ON DELETE CASCADE,
+  keyset text NOT NULL,
+  cell text NOT NULL,
+  units bigint NOT NULL,
+  fingerprint text NOT NULL
+);
+CREATE INDEX lab_release_cell_keyset ON lab_release_cell (keyset, cell);
+CREATE TABLE lab_guard_key (
+  only_row boolean PRIMARY KEY DEFAULT true CHECK (only_row),
+  key bigint NOT NULL
+);
+INSERT INTO lab_guard_key (key) VALUES (('x' || substr(md5(gen_random_uuid()::text || clock_timestamp()::text), 1, 16))::bit(64)::bigint);
+` };
+
+const withLedger = (d: DomainId): readonly SqlMigration[] => [...V1_MIGRATIONS[d], LEDGER];
+
+export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
+  registry: withLedger('registry'), social: withLedger('social'), health: withLedger('health'),
+  civil: withLedger('civil'), housing: withLedger('housing'), grid: withLedger('grid'),
 };

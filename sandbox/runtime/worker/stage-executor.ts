@@ -8,6 +8,8 @@ import { compileRel } from '../../compile/plan.compile.ts';
 import { planPipeline, type DomainStage } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
+import { keysetsOf, type LedgerEntry } from '../../disclosure/release-ledger.ts';
+import { guardKey, loadLedger, recordRelease } from './release-ledger.repository.ts';
 
 /** What the coordinator sends a domain: the pipeline document, which output, and the rules. No SQL. */
 export interface StagePayload {
@@ -48,9 +50,9 @@ export async function snapshotDate(db: Database): Promise<string> {
  * Runs a stage's aggregate query in a read-only transaction with a statement timeout. The rows it
  * returns are pre-guard: they never leave the worker (tests read them only through this function).
  */
-export async function runStageQuery(db: Database, stage: DomainStage, options: { statementTimeoutMs?: number } = {}): Promise<RawRow[]> {
+export async function runStageQuery(db: Database, stage: DomainStage, options: { statementTimeoutMs?: number; fingerprintKey?: string } = {}): Promise<RawRow[]> {
   const asOf = await snapshotDate(db);
-  const q = compileRel(stage.rel, asOf);
+  const q = compileRel(stage.rel, asOf, options.fingerprintKey !== undefined ? { fingerprintKey: options.fingerprintKey } : {});
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS));
   try {
     return await db.kysely.transaction().execute(async (trx) => {
@@ -68,9 +70,19 @@ export async function runStageQuery(db: Database, stage: DomainStage, options: {
   }
 }
 
-/** Runs a stage and guards its table inside the domain; only the released table is returned. */
+/**
+ * Runs a stage and guards its table inside the domain, against this domain's release ledger, and
+ * records what it released there; only the released table is returned. A retried stage replaces
+ * its own ledger entries (release id = job id + stage id) and is not compared with itself.
+ */
 export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: { statementTimeoutMs?: number } = {}): Promise<ReleasedTable> {
   const stage = stageFor(domain, payload);
-  const rows = await runStageQuery(db, stage, options);
-  return guardForStaff(stage.table, rows, payload.guard);
+  const releaseId = `${payload.jobId}:${payload.stageId}`;
+  const key = await guardKey(db);
+  const rows = await runStageQuery(db, stage, { ...options, fingerprintKey: key });
+  const prior = await loadLedger(db, keysetsOf(stage.table.groupingSets), releaseId);
+  const entries: LedgerEntry[] = [];
+  const released = guardForStaff(stage.table, rows, payload.guard, { prior, onReleased: (e) => entries.push(e) });
+  await recordRelease(db, releaseId, entries);
+  return released;
 }

@@ -1,0 +1,45 @@
+import { sql } from 'kysely';
+import type { LedgerEntry, PriorReleases } from '../../disclosure/release-ledger.ts';
+import { LabError, t } from '../../errors/index.ts';
+import type { Database } from '../../store/database.ts';
+
+/** The domain's secret key for contributor-set fingerprints (created by migration 0002). */
+export async function guardKey(db: Database): Promise<string> {
+  const r = await sql<{ key: string }>`SELECT key::text AS key FROM lab_guard_key`.execute(db.kysely);
+  const key = r.rows[0]?.key;
+  if (key === undefined) throw new LabError('LAB-E020', { detail: t('本域缺少发布台账密钥', 'this domain has no release-ledger key') });
+  return key;
+}
+
+/** Earlier released cells with the given keysets, other than those of `excludeRelease`. */
+export async function loadLedger(db: Database, keysets: readonly string[], excludeRelease: string): Promise<PriorReleases> {
+  const r = await sql<{ keyset: string; cell: string; units: string; fingerprint: string }>`
+    SELECT keyset, cell, units::text AS units, fingerprint FROM lab_release_cell
+    WHERE keyset = ANY(${[...keysets]}::text[]) AND release_id <> ${excludeRelease}`.execute(db.kysely);
+  const byCell = new Map<string, { units: number; fingerprint: string }[]>();
+  for (const row of r.rows) {
+    const id = `${row.keyset}\u0001${row.cell}`;
+    let list = byCell.get(id);
+    if (!list) { list = []; byCell.set(id, list); }
+    list.push({ units: Number(row.units), fingerprint: row.fingerprint });
+  }
+  return { cellsLike: (keyset, cell) => byCell.get(`${keyset}\u0001${cell}`) ?? [] };
+}
+
+const copyText = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
+
+/** Replaces the ledger entries of one release (idempotent for a retried stage). */
+export async function recordRelease(db: Database, releaseId: string, entries: readonly LedgerEntry[]): Promise<void> {
+  await sql`DELETE FROM lab_release WHERE release_id = ${releaseId}`.execute(db.kysely);
+  await sql`INSERT INTO lab_release (release_id) VALUES (${releaseId})`.execute(db.kysely);
+  if (entries.length === 0) return;
+  async function* chunks(): AsyncIterable<string> {
+    let buf = '';
+    for (const e of entries) {
+      buf += `${copyText(releaseId)}\t${copyText(e.keyset)}\t${copyText(e.cell)}\t${e.units}\t${copyText(e.fingerprint)}\n`;
+      if (buf.length > 1 << 20) { yield buf; buf = ''; }
+    }
+    if (buf) yield buf;
+  }
+  await db.copyIn('lab_release_cell', ['release_id', 'keyset', 'cell', 'units', 'fingerprint'], chunks());
+}

@@ -1,0 +1,94 @@
+import { sql } from 'kysely';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.ts';
+import { seedCity } from '../../../sandbox/domains/generator/index.ts';
+import { DEFAULT_STAFF_PARAMS } from '../../../sandbox/disclosure/guard-params.ts';
+import type { ReleasedTable } from '../../../sandbox/disclosure/released-table.ts';
+import { guardForStaff, type RawRow } from '../../../sandbox/disclosure/staff-guard.ts';
+import { executeStage, runStageQuery, stageFor, type StagePayload } from '../../../sandbox/runtime/worker/stage-executor.ts';
+import type { Database } from '../../../sandbox/store/database.ts';
+import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
+
+/** Persons by district × sex × age band with every margin, for the active persons a condition keeps. */
+const pipeline = (condition: string) => ({
+  specVersion: 1, name: 'ledger test',
+  nodes: [
+    { id: 'persons', op: 'source@1', params: { dataset: 'registry.person' } },
+    { id: 'keep', op: 'filter@1', inputs: { rows: 'persons' }, params: { condition } },
+    { id: 'bands', op: 'derive@1', inputs: { rows: 'keep' }, params: { columns: [{ name: 'age_band', expr: 'bucket(age(birth_date), 0, 15, 25, 45, 60, 80)' }] } },
+    { id: 'rollup', op: 'geo-rollup@1', inputs: { rows: 'bands' }, params: { depth: 'district', by: ['sex', 'age_band'], measures: [{ kind: 'count_persons' }] } },
+    { id: 'out', op: 'output@1', inputs: { table: 'rollup' }, params: { title: 'ledger test' } },
+  ],
+});
+const payload = (jobId: string, condition: string): StagePayload => ({ jobId, stageId: 'out', pipeline: pipeline(condition), guard: DEFAULT_STAFF_PARAMS });
+
+const KEYS = ['district_code', 'sex', 'age_band'];
+const idOf = (grouping: number, keys: readonly (string | null)[]) => `${grouping}|${keys.join(',')}`;
+const exactCounts = (rows: readonly RawRow[]) => new Map(rows.map((r) => [idOf(Number(r['__grouping']), KEYS.map((k) => (r[k] === null ? null : String(r[k])))), Number(r['__units'])]));
+const releasedIds = (t: ReleasedTable) => new Set(t.rows.filter((r) => !r.suppressed).map((r) => idOf(r.grouping, r.keys)));
+
+describe('release ledger: differencing across jobs', () => {
+  let lab: TestLab;
+  let registry: Database;
+  let everyone: string;
+  let allButThree: string;
+
+  beforeAll(async () => {
+    lab = await createPgTestLab();
+    const domains = {} as Record<DomainId, Database>;
+    for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
+    await seedCity({ persons: 20_000, seed: 'ledger', domains });
+    registry = domains.registry;
+    const three = await sql<{ id_number: string }>`
+      SELECT id_number FROM person WHERE status = 'active' ORDER BY id_number LIMIT 3`.execute(registry.kysely);
+    everyone = "status = 'active'";
+    allButThree = `status = 'active' AND NOT (id_number IN (${three.rows.map((r) => `'${r.id_number}'`).join(', ')}))`;
+  }, 240_000);
+  afterAll(async () => { await lab?.drop(); });
+
+  it('a second table that leaves out three persons releases no cell that differs from the first by 1 to 7', async () => {
+    const first = await executeStage(registry, 'registry', payload('job-a', everyone));
+    const second = await executeStage(registry, 'registry', payload('job-b', allButThree));
+    const a = exactCounts(await runStageQuery(registry, stageFor('registry', payload('job-a', everyone))));
+    const b = exactCounts(await runStageQuery(registry, stageFor('registry', payload('job-b', allButThree))));
+    const inFirst = releasedIds(first);
+    let compared = 0;
+    let differing = 0;
+    for (const id of releasedIds(second)) {
+      if (!inFirst.has(id)) continue;
+      const d = Math.abs((a.get(id) ?? 0) - (b.get(id) ?? 0));
+      compared++;
+      if (d > 0) differing++;
+      expect(d === 0 || d > DEFAULT_STAFF_PARAMS.threshold, `cell ${id} differs by ${d}`).toBe(true);
+    }
+    expect(compared).toBeGreaterThan(10);
+    // The city total changed by exactly 3: released the first time, suppressed the second.
+    const total = idOf(7, [null, null, null]);
+    expect(a.get(total)! - b.get(total)!).toBe(3);
+    expect(inFirst.has(total)).toBe(true);
+    expect(releasedIds(second).has(total)).toBe(false);
+    expect(differing).toBe(0);
+    // Without the ledger the guard would have released it: the test can fail.
+    const stage = stageFor('registry', payload('job-b', allButThree));
+    const alone = guardForStaff(stage.table, await runStageQuery(registry, stage), DEFAULT_STAFF_PARAMS);
+    expect(releasedIds(alone).has(total)).toBe(true);
+  });
+
+  it('the same population again gets the same table; a retried stage is not compared with itself', async () => {
+    const first = await executeStage(registry, 'registry', payload('job-c', everyone));
+    const again = await executeStage(registry, 'registry', payload('job-d', everyone));
+    expect(again).toEqual(first);
+    const retried = await executeStage(registry, 'registry', payload('job-d', everyone));
+    expect(retried).toEqual(first);
+    const n = await sql<{ n: string }>`SELECT count(*)::text AS n FROM lab_release WHERE release_id = 'job-d:out'`.execute(registry.kysely);
+    expect(n.rows[0]?.n).toBe('1');
+  });
+
+  it('the ledger stays inside the domain: the released table carries no fingerprint or exact count', async () => {
+    const t = await executeStage(registry, 'registry', payload('job-e', everyone));
+    const text = JSON.stringify(t);
+    expect(text).not.toContain('__fp');
+    expect(text).not.toContain('__units');
+    for (const r of t.rows) for (const v of r.values) if (v !== null) expect(v % 5).toBe(0);
+  });
+});
