@@ -18,6 +18,7 @@ export function columnsOfDataset(ds: DatasetSpec): RelColumn[] {
     ...(c.geoLevel ? { geoLevel: c.geoLevel } : {}),
     ...(c.values ? { values: c.values } : {}),
     ...(c.bounds ? { bounds: c.bounds } : {}),
+    ...(ds.unit.unique === true || (ds.unit.placePerUnit === true && c.geoLevel) ? { perUnit: true } : {}),
   }));
 }
 

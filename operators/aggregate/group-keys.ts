@@ -42,8 +42,15 @@ export function aggregateTable(input: RowsRelation, keys: readonly TableKey[], m
  * subtotals, never one across tags, which would not be the sum of its cells (a person with two
  * tags counts once there, and nested tags such as hypertension within chronic_any would give a
  * suppressed cell away). The full grouping set always stays.
+ *
+ * When a person can have several rows (the unit is not unique), so is every key without one value
+ * per person (`perUnit`): a person with two chronic conditions counts once in a total across
+ * conditions, a tenant of houses in two districts once in the city total.
  */
 export function setsKeepingMultiValued(input: RowsRelation, keys: readonly string[], sets: readonly (readonly string[])[]): string[][] {
-  const multi = keys.filter((k) => input.columns.find((c) => c.name === k)?.multiValued === true);
+  const multi = keys.filter((k) => {
+    const c = input.columns.find((x) => x.name === k);
+    return c?.multiValued === true || (input.unit.unique !== true && c?.perUnit !== true);
+  });
   return sets.filter((set) => multi.every((m) => set.includes(m))).map((set) => [...set]);
 }

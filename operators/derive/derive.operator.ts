@@ -36,7 +36,9 @@ export const derive = defineOperator({
       const info = checked.info;
       // Computed from a multi-valued column (a tag), a column is multi-valued too.
       const multiValued = columnsOf(checked.expr).some((name) => current.columns.find((x) => x.name === name)?.multiValued === true);
-      const col: RelColumn = { name: c.name, type: info.type === 'null' ? 'text' : info.type, semantic: info.semantic, level: info.level, identifierOrigins: info.identifierOrigins, nullable: true, ...(multiValued ? { multiValued } : {}) };
+      // Computed only from columns with one value per person, it has one value per person.
+      const perUnit = columnsOf(checked.expr).every((name) => current.columns.find((x) => x.name === name)?.perUnit === true);
+      const col: RelColumn = { name: c.name, type: info.type === 'null' ? 'text' : info.type, semantic: info.semantic, level: info.level, identifierOrigins: info.identifierOrigins, nullable: true, ...(multiValued ? { multiValued } : {}), ...(perUnit && !multiValued ? { perUnit } : {}) };
       current = { ...current, columns: [...current.columns, col] };
     });
     return { rows: current };

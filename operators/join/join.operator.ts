@@ -87,6 +87,13 @@ function resolveJoin(nodeId: string, left: RowsRelation, right: RowsRelation, p:
   // and left joins keep it unique only when the right key is the right side's unique unit column.
   const rightKeyUnique = right.unit.unique === true && right.unit.column === rk.col.name;
   const unique = left.unit.unique === true && (p.type === 'semi' || p.type === 'anti' || rightKeyUnique);
+  // A right-hand column has one value per left person only when it is a function of a left key
+  // with one value per person (tenancy → house district is not: a tenant may rent several houses).
+  const perUnit = rightKeyUnique && lk.col.perUnit === true;
+  for (let i = 0; i < added.length; i++) {
+    const { perUnit: _p, ...rest } = added[i] as RelColumn;
+    added[i] = perUnit ? { ...rest, perUnit: true } : rest;
+  }
   const rows: RowsRelation = {
     kind: 'rows',
     // Two domains here is refused by the planner (LAB-E067) until an encrypted protocol plans it.

@@ -148,12 +148,19 @@ describe('tag@1', () => {
     derived.nodes[3]!.params = { groupBy: ['grp'], subtotals: 'margins', measures: [{ kind: 'count_persons' }] };
     expect((valid(derived).byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toEqual([['grp']]);
 
-    // Untagged, margins stay as they were.
+    // Untagged, on a dataset with several rows per person: a person's conditions vary, their
+    // community does not (placePerUnit), so only the margin across communities stays.
     const plain = doc('health.chronic_condition', ['chronic_any']);
     plain.nodes.splice(1, 1);
     plain.nodes[1]!.inputs = { rows: 'src' };
     plain.nodes[1]!.params = { groupBy: ['community_code', 'condition'], subtotals: 'margins', measures: [{ kind: 'count_persons' }] };
-    expect((valid(plain).byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toHaveLength(4);
+    expect((valid(plain).byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toEqual([['community_code', 'condition'], ['condition']]);
+    // One row per person: every margin stays.
+    const person = doc('registry.person', ['floating']);
+    person.nodes.splice(1, 1);
+    person.nodes[1]!.inputs = { rows: 'src' };
+    person.nodes[1]!.params = { groupBy: ['community_code', 'sex'], subtotals: 'margins', measures: [{ kind: 'count_persons' }] };
+    expect((valid(person).byId.get('count')?.outputs['table'] as AggregateTable).groupingSets).toHaveLength(4);
   });
 
   it('identifiers are still refused as group keys after a tag, even when a rule reads one (I3)', () => {

@@ -10,7 +10,8 @@ const sameShape = (a: RelColumn, b: RelColumn) => a.type === b.type && a.semanti
 
 /** Two columns of one name merged: the stricter classification, every identifier origin, both code lists. */
 function mergeColumn(a: RelColumn, b: RelColumn): RelColumn {
-  const { values: _v, bounds: _b, multiValued: _m, ...rest } = a;
+  // perUnit is dropped: two datasets may place one person differently.
+  const { values: _v, bounds: _b, multiValued: _m, perUnit: _p, ...rest } = a;
   const values = a.values && b.values ? { ...a.values, ...b.values } : undefined;
   const bounds = a.bounds && b.bounds ? [Math.min(a.bounds[0], b.bounds[0]), Math.max(a.bounds[1], b.bounds[1])] as const : undefined;
   return {

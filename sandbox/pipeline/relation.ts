@@ -16,6 +16,12 @@ export interface RelColumn extends ColumnInfo {
    * statistics operators keep such a column in every grouping set.
    */
   readonly multiValued?: boolean;
+  /**
+   * One value per privacy unit (every row of a person agrees). Where the unit is not unique, only
+   * such keys may be rolled up into subtotals: a total over a key that varies within a person is a
+   * distinct count, not the sum of its cells (operators/aggregate/group-keys.ts).
+   */
+  readonly perUnit?: boolean;
 }
 
 /** Row-level data inside one domain. Never leaves it. */

@@ -6,7 +6,7 @@ export const civilDatasets: DatasetSpec[] = [
     id: 'civil.elderly_alone', domain: 'civil', table: 'elderly_alone',
     label: { zh: '独居（孤寡）老人', en: 'Elderly living alone' },
     description: { zh: '民政排查认定的独居、孤寡老人', en: 'Elderly people living alone as identified by civil-affairs surveys' },
-    unit: { column: 'id_number', kind: 'person' },
+    unit: { column: 'id_number', kind: 'person', placePerUnit: true },
     columns: [
       c.idNumber(),
       c.category('kind', '类别', 'Kind', { alone: { zh: '独居', en: 'Living alone' }, childless: { zh: '孤寡', en: 'Childless and alone' } }),
@@ -18,7 +18,7 @@ export const civilDatasets: DatasetSpec[] = [
     id: 'civil.disability', domain: 'civil', table: 'disability',
     label: { zh: '残疾人证', en: 'Disability certificates' },
     description: { zh: '残疾类别与等级', en: 'Disability type and grade' },
-    unit: { column: 'id_number', kind: 'person' },
+    unit: { column: 'id_number', kind: 'person', placePerUnit: true },
     columns: [
       c.idNumber(),
       c.category('disability_type', '残疾类别', 'Disability type', {
@@ -34,7 +34,7 @@ export const civilDatasets: DatasetSpec[] = [
     id: 'civil.subsidy', domain: 'civil', table: 'subsidy',
     label: { zh: '社会救助与补贴', en: 'Assistance and allowances' },
     description: { zh: '低保、特困供养、高龄津贴、残疾人两项补贴', en: 'Minimum living allowance, extreme-poverty support, old-age allowance, disability allowances' },
-    unit: { column: 'id_number', kind: 'person' },
+    unit: { column: 'id_number', kind: 'person', placePerUnit: true },
     columns: [
       c.recordId('subsidy_id', '救助编号', 'Assistance record number'),
       c.idNumber(),

@@ -12,7 +12,7 @@ export const healthDatasets: DatasetSpec[] = [
     id: 'health.chronic_condition', domain: 'health', table: 'chronic_condition',
     label: { zh: '慢病管理', en: 'Chronic conditions' },
     description: { zh: '基层慢病管理档案：病种、确诊与最近随访日期、管理社区', en: 'Primary-care chronic disease register: condition, diagnosis and last follow-up dates, managing community' },
-    unit: { column: 'id_number', kind: 'person' },
+    unit: { column: 'id_number', kind: 'person', placePerUnit: true },
     columns: [
       c.recordId('record_id', '档案编号', 'Record number'),
       c.idNumber(),
@@ -26,7 +26,7 @@ export const healthDatasets: DatasetSpec[] = [
     id: 'health.pregnancy', domain: 'health', table: 'pregnancy',
     label: { zh: '孕产妇登记', en: 'Pregnancies' },
     description: { zh: '孕产妇建册登记', en: 'Maternal health registrations' },
-    unit: { column: 'id_number', kind: 'person' },
+    unit: { column: 'id_number', kind: 'person', placePerUnit: true },
     columns: [
       c.recordId('pregnancy_id', '登记编号', 'Registration number'),
       c.idNumber(),

@@ -6,7 +6,7 @@ export const registryDatasets: DatasetSpec[] = [
     id: 'registry.household', domain: 'registry', table: 'household',
     label: { zh: '户', en: 'Households' },
     description: { zh: '户籍户与流动人口居住登记户，含户所在网格', en: 'Registered (hukou) households and floating-population residence households, with their grid' },
-    unit: { column: 'household_id', kind: 'event' },
+    unit: { column: 'household_id', kind: 'event', placePerUnit: true },
     columns: [
       c.recordId('household_id', '户编号', 'Household number'),
       c.category('household_type', '户类型', 'Household type', HOUSEHOLD_TYPE),

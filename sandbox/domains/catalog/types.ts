@@ -52,6 +52,12 @@ export interface DatasetSpec {
   readonly label: Bilingual;
   readonly description: Bilingual;
   /** Whose rows these are: the privacy unit column (a person's ID number) or a house; `unique` when each unit has one row. */
-  readonly unit: { readonly column: string; readonly kind: 'person' | 'house' | 'event'; readonly unique?: boolean };
+  readonly unit: {
+    readonly column: string;
+    readonly kind: 'person' | 'house' | 'event';
+    readonly unique?: boolean;
+    /** Several rows per unit, but the geography columns name one place per unit in this dataset. */
+    readonly placePerUnit?: boolean;
+  };
   readonly columns: readonly ColumnSpec[];
 }

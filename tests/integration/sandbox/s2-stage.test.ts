@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
@@ -7,7 +8,7 @@ import { TAG_LIBRARY } from '../../../operators/index.ts';
 import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.ts';
 import { seedCity } from '../../../sandbox/domains/generator/index.ts';
 import { S2_TAGS, type GroundTruth, type S2Tag } from '../../../sandbox/domains/generator/ground-truth.ts';
-import { findDataset } from '../../../sandbox/domains/catalog/index.ts';
+import { CATALOG, findDataset } from '../../../sandbox/domains/catalog/index.ts';
 import { DEFAULT_STAFF_PARAMS } from '../../../sandbox/disclosure/guard-params.ts';
 import type { ReleasedTable } from '../../../sandbox/disclosure/released-table.ts';
 import { guardForStaff, type RawRow } from '../../../sandbox/disclosure/staff-guard.ts';
@@ -66,6 +67,15 @@ describe('S2 key groups: tags in three domains, distinct persons per community �
     expect(stages.flatMap(tagsOf).sort()).toEqual([...S2_TAGS].sort());
     for (const s of stages) expect(s.table.groupingSets).toEqual([['community_code', 'tag']]);
     for (const tag of S2_TAGS) expect(Object.keys(truth.s2[tag]).length, tag).toBeGreaterThan(0);
+  });
+
+  it('datasets the catalog says place each person once do so in the generated city (their geography subtotals are sums)', async () => {
+    for (const ds of CATALOG.filter((d) => d.unit.placePerUnit === true)) {
+      for (const g of ds.columns.filter((c) => c.geoLevel)) {
+        const r = await sql<{ n: string }>`SELECT count(*)::text AS n FROM (SELECT 1 FROM ${sql.table(ds.table)} GROUP BY ${sql.ref(ds.unit.column)} HAVING count(DISTINCT ${sql.ref(g.name)}) > 1) x`.execute(domains[ds.domain].kysely);
+        expect(r.rows[0]?.n, `${ds.id}.${g.name}`).toBe('0');
+      }
+    }
   });
 
   it.each(Object.entries(OUTPUTS))('%s — pre-guard: every community × tag cell equals truth.s2 exactly', async (stageId, domain) => {
