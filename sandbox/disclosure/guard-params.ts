@@ -13,6 +13,12 @@ export interface StaffGuardParams {
   readonly nkK: number;
   /** Non-geography keys may have at most this many distinct values. */
   readonly maxLevels: number;
+  /**
+   * Optional cell-key noise on counts: each released count moves by an integer in −d…d (uniform,
+   * zero mean) before rounding, chosen by the cell's contributor-set fingerprint, so the same
+   * persons always get the same answer, in any table and any job. Off unless policy sets it.
+   */
+  readonly cellKeyNoise?: { readonly d: number };
 }
 
 export const DEFAULT_STAFF_PARAMS: StaffGuardParams = { threshold: 7, rounding: 5, pPercent: 0.1, nkK: 0.9, maxLevels: 40 };

@@ -10,6 +10,8 @@ export interface ReleasedTable {
     readonly rounding: number;
     readonly cells: number;
     readonly suppressed: number;
+    /** Counts carry cell-key noise of at most ±d persons before rounding (absent: no noise). */
+    readonly cellKeyNoise?: number;
   };
 }
 

@@ -5,7 +5,7 @@ import type { AggregateTable, RelColumn } from '../pipeline/relation.ts';
 import { buildCellStructure, type Cell } from './cell-structure.ts';
 import { DEFAULT_STAFF_PARAMS } from './guard-params.ts';
 import { audit, linePass } from './secondary-suppression.ts';
-import { guardForStaff, type RawRow } from './staff-guard.ts';
+import { cellKeyOffset, guardForStaff, type RawRow } from './staff-guard.ts';
 
 // highs ships a CommonJS typing whose default export TypeScript (NodeNext) sees as the namespace;
 // at run time the ESM build's default export is the loader function itself.
@@ -182,5 +182,23 @@ describe('staff disclosure guard', () => {
     const rows: RawRow[] = Array.from({ length: 41 }, (_, i) => ({ sex: `v${i}`, __grouping: 0, __units: 50, persons: 50 }));
     expect(() => guardForStaff(t3, rows, DEFAULT_STAFF_PARAMS)).toThrow(expect.objectContaining({ code: 'LAB-E065' }));
     try { guardForStaff(t3, rows, DEFAULT_STAFF_PARAMS); } catch (e) { expect(String((e as Error).message)).not.toContain('v1'); }
+  });
+
+  it('cell-key offsets are in −d…d, about uniform and zero-mean, and a fixed function of the fingerprint', () => {
+    const r = rng(5);
+    const counts = new Map<number, number>();
+    let sum = 0;
+    const n = 20_000;
+    for (let i = 0; i < n; i++) {
+      // Fingerprints are sums of signed 64-bit hashes: any sign, up to ~2^80.
+      const fp = (BigInt(Math.floor(r() * 2 ** 52)) * 2n ** 28n + BigInt(Math.floor(r() * 2 ** 28))) * (r() < 0.5 ? -1n : 1n);
+      const o = cellKeyOffset(fp.toString(), 2);
+      expect(o).toBe(cellKeyOffset(fp.toString(), 2));
+      counts.set(o, (counts.get(o) ?? 0) + 1);
+      sum += o;
+    }
+    expect([...counts.keys()].sort()).toEqual([-1, -2, 0, 1, 2].sort());
+    for (const c of counts.values()) expect(Math.abs(c / n - 0.2)).toBeLessThan(0.02);
+    expect(Math.abs(sum / n)).toBeLessThan(0.05);
   });
 });

@@ -32,7 +32,8 @@ const keyText = (v: unknown): string | null => (v === null || v === undefined ? 
  *    cell with the same contributor set as before is released again and never chosen as a
  *    secondary suppression (its value is known).
  * 3. Secondary suppression across every subtotal and margin (see secondary-suppression.ts).
- * 4. Counts rounded to the nearest `rounding`; sums to whole numbers, means to one decimal.
+ * 4. Counts rounded to the nearest `rounding` (after optional cell-key noise: the same persons always
+ *    get the same offset); sums to whole numbers, means to one decimal.
  * 5. Cells holding every person of their parent group are flagged (class disclosure).
  * Nothing in the output or in an error says why a cell was suppressed or what it held.
  */
@@ -110,7 +111,10 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
     for (const c of g.children) if (!suppressed[c] && cells[c]?.units === p.units) allOfParent[c] = true;
   }
 
-  // 4. Output.
+  // 4. Output (with cell-key noise on counts when the rules ask for it).
+  const noise = params.cellKeyNoise;
+  if (noise && fingerprints.some((fp) => fp === undefined)) throw new Error('cell-key noise needs the cells\' fingerprints');
+  const noisy = (v: number, i: number) => (noise ? Math.max(params.threshold + 1, v + cellKeyOffset(fingerprints[i] as string, noise.d)) : v);
   const out: ReleasedRow[] = cells.map((c, i) => {
     const sup = suppressed[i] === true;
     const fp = fingerprints[i];
@@ -125,7 +129,7 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
         if (sup) return null;
         const v = num(rows[i]?.[m.name]);
         switch (m.kind) {
-          case 'count_persons': case 'count_distinct': return Math.round(v / params.rounding) * params.rounding;
+          case 'count_persons': case 'count_distinct': return Math.round(noisy(v, i) / params.rounding) * params.rounding;
           case 'sum': return Math.round(v);
           case 'mean': return Math.round(v * 10) / 10;
         }
@@ -138,7 +142,10 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
       ...table.measures.map((m) => ({ name: m.name, role: 'measure' as const, label: m.label, measure: m.kind })),
     ],
     rows: out,
-    guard: { rule: 'staff', threshold: params.threshold, rounding: params.rounding, cells: out.length, suppressed: out.filter((r) => r.suppressed).length },
+    guard: {
+      rule: 'staff', threshold: params.threshold, rounding: params.rounding, cells: out.length, suppressed: out.filter((r) => r.suppressed).length,
+      ...(noise ? { cellKeyNoise: noise.d } : {}),
+    },
   };
 }
 
@@ -149,4 +156,14 @@ function compareKeys(a: readonly (string | null)[], b: readonly (string | null)[
     if (x !== y) return x < y ? -1 : 1;
   }
   return 0;
+}
+
+const TWO_53 = 2n ** 53n;
+/**
+ * The cell key: the contributor-set fingerprint (a sum of keyed 64-bit hashes, uniform) reduced to
+ * [0, 1), then mapped to an offset in −d…d. Same persons, same key, same offset.
+ */
+export function cellKeyOffset(fingerprint: string, d: number): number {
+  const key = Number(((BigInt(fingerprint) % TWO_53) + TWO_53) % TWO_53) / Number(TWO_53);
+  return Math.min(2 * d, Math.floor(key * (2 * d + 1))) - d;
 }

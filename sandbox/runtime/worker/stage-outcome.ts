@@ -25,5 +25,6 @@ export const stagePayloadSchema = z.object({
     pPercent: z.number().min(0).max(1),
     nkK: z.number().min(0).max(1),
     maxLevels: z.number().int().min(1).max(1000),
+    cellKeyNoise: z.object({ d: z.number().int().min(1).max(10) }).strict().optional(),
   }).strict(),
 }).strict();

@@ -10,13 +10,13 @@ import type { Database } from '../../../sandbox/store/database.ts';
 import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
 
 /** Persons by district × sex × age band with every margin, for the active persons a condition keeps. */
-const pipeline = (condition: string) => ({
+const pipeline = (condition: string, by: readonly string[] = ['sex', 'age_band']) => ({
   specVersion: 1, name: 'ledger test',
   nodes: [
     { id: 'persons', op: 'source@1', params: { dataset: 'registry.person' } },
     { id: 'keep', op: 'filter@1', inputs: { rows: 'persons' }, params: { condition } },
     { id: 'bands', op: 'derive@1', inputs: { rows: 'keep' }, params: { columns: [{ name: 'age_band', expr: 'bucket(age(birth_date), 0, 15, 25, 45, 60, 80)' }] } },
-    { id: 'rollup', op: 'geo-rollup@1', inputs: { rows: 'bands' }, params: { depth: 'district', by: ['sex', 'age_band'], measures: [{ kind: 'count_persons' }] } },
+    { id: 'rollup', op: 'geo-rollup@1', inputs: { rows: 'bands' }, params: { depth: 'district', by, measures: [{ kind: 'count_persons' }] } },
     { id: 'out', op: 'output@1', inputs: { table: 'rollup' }, params: { title: 'ledger test' } },
   ],
 });
@@ -92,3 +92,47 @@ describe('release ledger: differencing across jobs', () => {
     for (const r of t.rows) for (const v of r.values) if (v !== null) expect(v % 5).toBe(0);
   });
 });
+
+describe('cell-key noise (optional rule)', () => {
+  let lab: TestLab;
+  let registry: Database;
+  const noisy = { ...DEFAULT_STAFF_PARAMS, cellKeyNoise: { d: 2 } };
+  const run = (jobId: string, by?: readonly string[]) => executeStage(registry, 'registry', { jobId, stageId: 'out', pipeline: pipeline("status = 'active'", by), guard: noisy });
+
+  beforeAll(async () => {
+    lab = await createPgTestLab();
+    const domains = {} as Record<DomainId, Database>;
+    for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
+    await seedCity({ persons: 20_000, seed: 'noise', domains });
+    registry = domains.registry;
+  }, 240_000);
+  afterAll(async () => { await lab?.drop(); });
+
+  it('moves counts by at most d before rounding, and the same persons get the same answer in another table and job', async () => {
+    const full = await run('n1');
+    expect(full.guard.cellKeyNoise).toBe(2);
+    const stage = stageFor('registry', { jobId: 'n1', stageId: 'out', pipeline: pipeline("status = 'active'"), guard: noisy });
+    const exact = exactCounts(await runStageQuery(registry, stage));
+    let moved = 0;
+    for (const r of full.rows) {
+      const v = r.values[0];
+      if (v === null || v === undefined) continue;
+      const e = exact.get(idOf(r.grouping, r.keys)) ?? NaN;
+      expect(Math.abs(v - e)).toBeLessThanOrEqual(2 + 2.5);
+      if (v !== Math.round(e / 5) * 5) moved++;
+    }
+    expect(moved).toBeGreaterThan(0);
+    // By district × sex only: its cells are the margins over age band of the first table.
+    const bySex = await run('n2', ['sex']);
+    const firstBy = new Map(full.rows.filter((r) => r.keys[2] === null).map((r) => [`${String(r.keys[0])}|${String(r.keys[1])}`, r]));
+    let compared = 0;
+    for (const r of bySex.rows) {
+      const twin = firstBy.get(`${String(r.keys[0])}|${String(r.keys[1])}`);
+      if (!twin || twin.suppressed || r.suppressed) continue;
+      expect(r.values[0]).toBe(twin.values[0]);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(5);
+  });
+});
+
