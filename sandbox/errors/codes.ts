@@ -49,6 +49,7 @@ export const ERROR_CODES = {
   'LAB-E070': { status: 422, kind: 'user', zh: '运行超时', en: 'Time limit exceeded' },
   'LAB-E071': { status: 409, kind: 'user', zh: '任务尚无可发布的结果', en: 'The job has no released result (yet)' },
   'LAB-E072': { status: 422, kind: 'user', zh: '该表无法与此前的发布保持一致', en: 'The table cannot be released consistently with earlier releases' },
+  'LAB-E073': { status: 409, kind: 'user', zh: '阶段已取消', en: 'The stage was cancelled' },
   'LAB-E080': { status: 422, kind: 'user', zh: '未知的标签', en: 'Unknown tag' },
   'LAB-E081': { status: 422, kind: 'user', zh: '标签不适用于输入的数据集', en: 'The tag does not apply to the input dataset' },
   'LAB-E082': { status: 422, kind: 'user', zh: '标签规则无法用于该输入', en: 'The tag rule does not fit the input' },

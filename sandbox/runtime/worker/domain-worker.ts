@@ -62,15 +62,17 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
 
   // Stages: user errors (a bad pipeline, a table that cannot be released) are answers, not retries;
   // anything else is thrown so the queue retries it with backoff.
-  const consumer: Consumer = queue.consume(domain, async (msg): Promise<StageOutcome> => {
+  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome> => {
     const parsed = stagePayloadSchema.safeParse(msg.payload);
     if (!parsed.success) return { ok: false, error: { code: 'LAB-E003', zh: '阶段消息格式错误', en: 'malformed stage message' } };
     const started = Date.now();
     try {
-      const table = await executeStage(db, domain, parsed.data, opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {});
+      const table = await executeStage(db, domain, parsed.data, { signal: ctx.signal, ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}) });
       log.info({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, ms: Date.now() - started, cells: table.guard.cells, suppressed: table.guard.suppressed }, 'stage done');
       return { ok: true, table };
     } catch (e) {
+      // Stopped while running (the worker is shutting down): not an answer, the queue retries it.
+      if (ctx.signal.aborted) throw e;
       if (isLabError(e) && e.kind === 'user') {
         log.info({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, code: e.code }, 'stage refused');
         return { ok: false, error: { code: e.code, zh: e.messageIn('zh-CN'), en: e.messageIn('en'), ...(e.nodeId ? { nodeId: e.nodeId } : {}), ...(e.field ? { field: e.field } : {}) } };

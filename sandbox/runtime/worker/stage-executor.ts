@@ -50,24 +50,46 @@ export async function snapshotDate(db: Database): Promise<string> {
  * Runs a stage's aggregate query in a read-only transaction with a statement timeout. The rows it
  * returns are pre-guard: they never leave the worker (tests read them only through this function).
  */
-export async function runStageQuery(db: Database, stage: DomainStage, options: { statementTimeoutMs?: number; fingerprintKey?: string } = {}): Promise<RawRow[]> {
+export async function runStageQuery(db: Database, stage: DomainStage, options: StageRunOptions & { fingerprintKey?: string } = {}): Promise<RawRow[]> {
   const asOf = await snapshotDate(db);
   const q = compileRel(stage.rel, asOf, options.fingerprintKey !== undefined ? { fingerprintKey: options.fingerprintKey } : {});
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS));
+  const signal = options.signal;
+  const cancelled = () => new LabError('LAB-E073', { detail: t('阶段已取消', 'the stage was cancelled') });
+  if (signal?.aborted) throw cancelled();
+  let onAbort: (() => void) | undefined;
   try {
     return await db.kysely.transaction().execute(async (trx) => {
       await sql`SET TRANSACTION READ ONLY`.execute(trx);
       await sql.raw(`SET LOCAL statement_timeout = ${timeout}`).execute(trx);
+      if (signal && db.engine === 'postgres') {
+        // A cancel reaches the running query: its backend is told to stop from another connection.
+        // (PGlite runs one query at a time in-process and cannot be interrupted; there the stage
+        // finishes and its result is dropped.)
+        const pid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]?.pid;
+        onAbort = () => { if (pid !== undefined) void sql`SELECT pg_cancel_backend(${pid})`.execute(db.kysely).catch(() => undefined); };
+        signal.addEventListener('abort', onAbort, { once: true });
+        if (signal.aborted) throw cancelled();
+      }
       const res = await trx.executeQuery<RawRow>(CompiledQuery.raw(q.sql, [...q.parameters]));
       return [...res.rows];
     });
   } catch (e) {
+    if (signal?.aborted) throw cancelled();
     const message = e instanceof Error ? e.message : String(e);
     if (/statement timeout|canceling statement/i.test(message)) {
       throw new LabError('LAB-E070', { detail: t(`阶段运行超过 ${timeout} 毫秒`, `the stage ran longer than ${timeout} ms`), hint: t('缩小范围或联系管理员调整时限', 'Narrow the query or ask an administrator to raise the limit') });
     }
     throw e;
+  } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
+}
+
+export interface StageRunOptions {
+  readonly statementTimeoutMs?: number;
+  /** Aborting it cancels the running query (Postgres) and refuses to start or release (LAB-E073). */
+  readonly signal?: AbortSignal;
 }
 
 /**
@@ -75,7 +97,7 @@ export async function runStageQuery(db: Database, stage: DomainStage, options: {
  * records what it released there; only the released table is returned. A retried stage replaces
  * its own ledger entries (release id = job id + stage id) and is not compared with itself.
  */
-export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: { statementTimeoutMs?: number } = {}): Promise<ReleasedTable> {
+export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: StageRunOptions = {}): Promise<ReleasedTable> {
   const stage = stageFor(domain, payload);
   const releaseId = `${payload.jobId}:${payload.stageId}`;
   const key = await guardKey(db);
@@ -83,6 +105,7 @@ export async function executeStage(db: Database, domain: DomainId, payload: Stag
   const prior = await loadLedger(db, keysetsOf(stage.table.groupingSets), releaseId);
   const entries: LedgerEntry[] = [];
   const released = guardForStaff(stage.table, rows, payload.guard, { prior, onReleased: (e) => entries.push(e) });
+  if (options.signal?.aborted) throw new LabError('LAB-E073', { detail: t('阶段已取消', 'the stage was cancelled') });
   await recordRelease(db, releaseId, entries);
   return released;
 }
