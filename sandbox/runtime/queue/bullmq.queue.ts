@@ -5,6 +5,15 @@ import { LabError, t } from '../../errors/index.ts';
 import type { Consumer, DeliveryResult, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
 
 /**
+ * How long a worker holds a stage before BullMQ may give it to another worker. BullMQ renews the
+ * lock from the worker's event loop, which a stage blocks while the disclosure guard runs (it is
+ * synchronous); with BullMQ's default of 30 s a stage whose guard runs longer loses its lock, is
+ * declared stalled and runs a second time (S1 at grid depth on 1 M persons, guard ≈ 2 min, never
+ * finished). The price: a stage of a worker that dies waits this long before another worker runs it.
+ */
+export const STAGE_LOCK_MS = 10 * 60_000;
+
+/**
  * BullMQ driver. BullMQ forbids ':' in queue names, so the logical queue `domain:<id>` is the
  * BullMQ queue `<id>` under the key prefix `<labPrefix>:domain`: its Redis keys are
  * `<labPrefix>:domain:<id>:*`. Job ids are the idempotency keys (`<jobId>.<stageId>`).
@@ -15,6 +24,8 @@ export class BullQueue implements QueueDriver {
   private readonly workers = new Set<Worker>();
   private readonly events = new Set<QueueEvents>();
   private readonly connection: Redis;
+  /** Connections made for workers and event listeners: BullMQ does not close a connection it is handed. */
+  private readonly ownConnections = new Set<Redis>();
 
   constructor(private readonly redisUrl: string, private readonly labPrefix: string) {
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, enableOfflineQueue: true });
@@ -22,6 +33,17 @@ export class BullQueue implements QueueDriver {
   }
 
   private get keyPrefix() { return `${this.labPrefix}:domain`; }
+
+  private connect(): Redis {
+    const c = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    this.ownConnections.add(c);
+    return c;
+  }
+
+  private disconnect(c: Redis): void {
+    this.ownConnections.delete(c);
+    c.disconnect();
+  }
 
   private queue(domain: DomainId): Queue {
     let q = this.queues.get(domain);
@@ -46,6 +68,7 @@ export class BullQueue implements QueueDriver {
 
   consume(domain: DomainId, handler: StageHandler, options: { concurrency?: number } = {}): Consumer {
     const aborter = new AbortController();
+    const connection = this.connect();
     const worker = new Worker(domain, async (job: Job) => {
       const data = job.data as { key: string; domain: DomainId; payload: unknown };
       return handler(data, {
@@ -54,9 +77,10 @@ export class BullQueue implements QueueDriver {
         signal: aborter.signal,
       });
     }, {
-      connection: new Redis(this.redisUrl, { maxRetriesPerRequest: null }),
+      connection,
       prefix: this.keyPrefix,
       concurrency: options.concurrency ?? 1,
+      lockDuration: STAGE_LOCK_MS,
     });
     worker.on('error', () => {});
     this.workers.add(worker);
@@ -65,13 +89,14 @@ export class BullQueue implements QueueDriver {
         aborter.abort();
         this.workers.delete(worker);
         await worker.close();
+        this.disconnect(connection);
       },
     };
   }
 
   async onResult(domains: readonly DomainId[], handler: (r: DeliveryResult) => void): Promise<void> {
     for (const domain of domains) {
-      const ev = new QueueEvents(domain, { connection: new Redis(this.redisUrl, { maxRetriesPerRequest: null }), prefix: this.keyPrefix });
+      const ev = new QueueEvents(domain, { connection: this.connect(), prefix: this.keyPrefix });
       ev.on('error', () => {});
       ev.on('completed', ({ jobId, returnvalue }) => {
         let value: unknown = returnvalue;
@@ -127,6 +152,7 @@ export class BullQueue implements QueueDriver {
     this.workers.clear();
     for (const q of this.queues.values()) await q.close();
     this.queues.clear();
+    for (const c of [...this.ownConnections]) this.disconnect(c);
     this.connection.disconnect();
   }
 
