@@ -16,10 +16,10 @@ export interface CellStructure {
   readonly cells: readonly Cell[];
   /** Indices of the finest cells (grouping 0). */
   readonly finest: readonly number[];
-  /** For every cell, the finest cells it sums (indices into `cells`). */
-  readonly descendants: readonly (readonly number[])[];
-  /** For every finest cell, the cells that contain it (empty for the others). */
-  readonly ancestors: readonly (readonly number[])[];
+  /** The finest cells a cell sums (indices into `cells`); computed on demand. */
+  descendantsOf(cell: number): readonly number[];
+  /** The cells that contain a finest cell (empty for the others); computed on demand. */
+  ancestorsOf(cell: number): readonly number[];
   /** Additivity lines: parent = sum of children along one key. */
   readonly groups: readonly { readonly parent: number; readonly children: readonly number[] }[];
   /** Lines each cell belongs to (as parent or child). */
@@ -39,15 +39,6 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
   }
   const finest = cells.filter((c) => c.grouping === 0).map((c) => c.index);
   if (finest.length === 0 && cells.length > 0) throw new Error('the full grouping set is missing from the table');
-  const descendants: number[][] = cells.map(() => []);
-  const ancestors: number[][] = cells.map(() => []);
-  for (const f of finest) {
-    const keys = (cells[f] as Cell).keys;
-    for (const g of sets) {
-      const a = byId.get(idOf(g, project(keys, g, keyCount)));
-      if (a !== undefined) { descendants[a]?.push(f); ancestors[f]?.push(a); }
-    }
-  }
   const groups: { parent: number; children: number[] }[] = [];
   const groupIndex = new Map<string, number>();
   const groupsOf: number[][] = cells.map(() => []);
@@ -71,5 +62,33 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
       groupsOf[c.index]?.push(gi);
     }
   }
-  return { cells, finest, descendants, ancestors, groups, groupsOf };
+  // Descendants and ancestors serve rare repairs and tests: per cell, on demand. A cell that is
+  // the parent of a line is the sum of that line's children, down to the finest cells.
+  const descendantCache = new Map<number, readonly number[]>();
+  const descendantsOf = (cell: number): readonly number[] => {
+    const known = descendantCache.get(cell);
+    if (known) return known;
+    let out: number[];
+    const c = cells[cell];
+    if (!c) out = [];
+    else if (c.grouping === 0) out = [cell];
+    else {
+      const line = (groupsOf[cell] ?? []).map((g) => groups[g]).find((g) => g?.parent === cell);
+      if (line) out = line.children.flatMap((x) => [...descendantsOf(x)]);
+      else {
+        out = [];
+        for (const f of finest) if (byId.get(idOf(c.grouping, project((cells[f] as Cell).keys, c.grouping, keyCount))) === cell) out.push(f);
+      }
+    }
+    descendantCache.set(cell, out);
+    return out;
+  };
+  const ancestorsOf = (cell: number): readonly number[] => {
+    const c = cells[cell];
+    if (!c || c.grouping !== 0) return [];
+    const out: number[] = [];
+    for (const g of sets) { const a = byId.get(idOf(g, project(c.keys, g, keyCount))); if (a !== undefined) out.push(a); }
+    return out;
+  };
+  return { cells, finest, groups, groupsOf, descendantsOf, ancestorsOf };
 }

@@ -73,12 +73,12 @@ const cellsOf = (rows: readonly RawRow[]): Cell[] => rows.map((r, index) => ({
 function feasibleRanges(rows: readonly RawRow[], suppressed: readonly boolean[]): Map<number, [number, number]> {
   const s = buildCellStructure(cellsOf(rows), KEYS.length);
   const x = (f: number) => `x${f}`;
-  const known = s.cells.filter((c) => !suppressed[c.index]).map((c, i) => ` k${i}: ${(s.descendants[c.index] ?? []).map(x).join(' + ')} = ${c.units}`);
+  const known = s.cells.filter((c) => !suppressed[c.index]).map((c, i) => ` k${i}: ${s.descendantsOf(c.index).map(x).join(' + ')} = ${c.units}`);
   const bounds = s.finest.map((f) => ` ${x(f)} >= 1`);
   const out = new Map<number, [number, number]>();
   for (const c of s.cells) {
     if (!suppressed[c.index]) continue;
-    const objective = (s.descendants[c.index] ?? []).map(x).join(' + ');
+    const objective = s.descendantsOf(c.index).map(x).join(' + ');
     const lp = (sense: string) => `${sense}\n obj: ${objective}\nSubject To\n${known.join('\n')}\nBounds\n${bounds.join('\n')}\nEnd`;
     const lo = highs.solve(lp('Minimize'));
     const hi = highs.solve(lp('Maximize'));
