@@ -18,6 +18,14 @@ export interface Database<Schema = unknown> {
    * Returns the rows written.
    */
   copyIn(table: string, columns: readonly string[], chunks: AsyncIterable<string | Uint8Array>): Promise<number>;
+  /**
+   * One parameterised SELECT in a read-only transaction with a statement timeout, cancellable by
+   * `signal` (Postgres: the backend is told to stop; PGlite runs in-process and finishes). The
+   * domain workers run their stages through this. On Postgres it uses a connection of its own that
+   * is never reserved: a backend that dies mid-query rejects the query instead of taking the
+   * process down (postgres.js issue #1208, reserved connections).
+   */
+  readOnlyQuery<R>(sqlText: string, parameters: readonly unknown[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<R[]>;
   /** Cheap round trip for health checks. */
   ping(): Promise<void>;
   close(): Promise<void>;

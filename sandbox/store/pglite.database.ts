@@ -1,5 +1,5 @@
 import { PGlite } from '@electric-sql/pglite';
-import { Kysely, PostgresDialect } from 'kysely';
+import { CompiledQuery, Kysely, PostgresDialect, sql } from 'kysely';
 import type { PostgresPool, PostgresPoolClient, PostgresQueryResult } from 'kysely';
 import { mkdirSync } from 'node:fs';
 import type { Database } from './database.ts';
@@ -87,6 +87,15 @@ export async function openPGlite<Schema>(name: string, dir: string): Promise<Dat
       await flush();
       return rows;
     }),
+    readOnlyQuery: async <R>(sqlText: string, parameters: readonly unknown[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<R[]> => {
+      if (options.signal?.aborted) throw new Error('canceling statement due to user request');
+      return kysely.transaction().execute(async (trx) => {
+        await sql`SET TRANSACTION READ ONLY`.execute(trx);
+        await sql.raw(`SET LOCAL statement_timeout = ${Math.max(1, Math.floor(options.timeoutMs))}`).execute(trx);
+        const res = await trx.executeQuery<R>(CompiledQuery.raw(sqlText, [...parameters]));
+        return [...res.rows];
+      });
+    },
     ping: () => exclusive(async () => { await pg.query('SELECT 1'); }),
     close: async () => { await kysely.destroy(); await pg.close(); },
   };

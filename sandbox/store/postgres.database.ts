@@ -30,6 +30,20 @@ export async function openPostgres<Schema>(name: string, url: string, options: P
   });
   await sql`SELECT 1`; // fail fast with a clear cause if the server or credentials are wrong
   const kysely = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  // Stage queries: one pooled (never reserved) connection, read-only from its start-up parameters;
+  // with max 1 the SET and the SELECT go to the same session in order.
+  let reader: postgres.Sql | undefined;
+  const readerClient = () => {
+    reader ??= postgres(url, {
+      max: 1, onnotice: () => {},
+      connection: { application_name: `${connection['application_name'] ?? name}:stage`, default_transaction_read_only: true },
+      types: {
+        date: { to: 1082, from: [1082], serialize: (x: string) => x, parse: (x: string) => x },
+        int8: { to: 20, from: [20], serialize: (x: number) => String(x), parse: (x: string) => Number(x) },
+      },
+    });
+    return reader;
+  };
   return {
     name,
     engine: 'postgres',
@@ -48,7 +62,26 @@ export async function openPostgres<Schema>(name: string, url: string, options: P
       await pipeline(Readable.from(counted()), writable);
       return rows;
     },
+    readOnlyQuery: async <R>(sqlText: string, parameters: readonly unknown[], options: { timeoutMs: number; signal?: AbortSignal }): Promise<R[]> => {
+      const r = readerClient();
+      const timeout = Math.max(1, Math.floor(options.timeoutMs));
+      await r.unsafe(`SET statement_timeout = ${timeout}`);
+      let onAbort: (() => void) | undefined;
+      if (options.signal) {
+        const rows = await r.unsafe<{ pid: number }[]>('SELECT pg_backend_pid() AS pid');
+        const pid = rows[0]?.pid;
+        onAbort = () => { if (pid !== undefined) sql`SELECT pg_cancel_backend(${pid})`.then(() => undefined, () => undefined); };
+        options.signal.addEventListener('abort', onAbort, { once: true });
+      }
+      try {
+        if (options.signal?.aborted) throw new Error('canceling statement due to user request');
+        const rows = await r.unsafe(sqlText, parameters as postgres.ParameterOrJSON<never>[]);
+        return [...rows] as R[];
+      } finally {
+        if (onAbort) options.signal?.removeEventListener('abort', onAbort);
+      }
+    },
     ping: async () => { await sql`SELECT 1`; },
-    close: async () => { await kysely.destroy(); },
+    close: async () => { await kysely.destroy(); if (reader) await reader.end(); },
   };
 }

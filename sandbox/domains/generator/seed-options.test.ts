@@ -10,6 +10,7 @@ const untouched = (name: string): Database => ({
   get kysely(): never { throw new Error('validation must not touch the database'); },
   exec: () => Promise.reject(new Error('validation must not touch the database')),
   copyIn: () => Promise.reject(new Error('validation must not touch the database')),
+  readOnlyQuery: () => Promise.reject(new Error('validation must not touch the database')),
   ping: () => Promise.resolve(),
   close: () => Promise.resolve(),
 });

@@ -1,4 +1,4 @@
-import { CompiledQuery, sql } from 'kysely';
+import { sql } from 'kysely';
 import type { DomainId } from '../../domains/domain-ids.ts';
 import { guardForStaff, type RawRow } from '../../disclosure/staff-guard.ts';
 import type { StaffGuardParams } from '../../disclosure/guard-params.ts';
@@ -57,23 +57,8 @@ export async function runStageQuery(db: Database, stage: DomainStage, options: S
   const signal = options.signal;
   const cancelled = () => new LabError('LAB-E073', { detail: t('阶段已取消', 'the stage was cancelled') });
   if (signal?.aborted) throw cancelled();
-  let onAbort: (() => void) | undefined;
   try {
-    return await db.kysely.transaction().execute(async (trx) => {
-      await sql`SET TRANSACTION READ ONLY`.execute(trx);
-      await sql.raw(`SET LOCAL statement_timeout = ${timeout}`).execute(trx);
-      if (signal && db.engine === 'postgres') {
-        // A cancel reaches the running query: its backend is told to stop from another connection.
-        // (PGlite runs one query at a time in-process and cannot be interrupted; there the stage
-        // finishes and its result is dropped.)
-        const pid = (await sql<{ pid: number }>`SELECT pg_backend_pid() AS pid`.execute(trx)).rows[0]?.pid;
-        onAbort = () => { if (pid !== undefined) void sql`SELECT pg_cancel_backend(${pid})`.execute(db.kysely).catch(() => undefined); };
-        signal.addEventListener('abort', onAbort, { once: true });
-        if (signal.aborted) throw cancelled();
-      }
-      const res = await trx.executeQuery<RawRow>(CompiledQuery.raw(q.sql, [...q.parameters]));
-      return [...res.rows];
-    });
+    return await db.readOnlyQuery<RawRow>(q.sql, q.parameters, { timeoutMs: timeout, ...(signal ? { signal } : {}) });
   } catch (e) {
     if (signal?.aborted) throw cancelled();
     const message = e instanceof Error ? e.message : String(e);
@@ -81,8 +66,6 @@ export async function runStageQuery(db: Database, stage: DomainStage, options: S
       throw new LabError('LAB-E070', { detail: t(`阶段运行超过 ${timeout} 毫秒`, `the stage ran longer than ${timeout} ms`), hint: t('缩小范围或联系管理员调整时限', 'Narrow the query or ask an administrator to raise the limit') });
     }
     throw e;
-  } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
   }
 }
 
