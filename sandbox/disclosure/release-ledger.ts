@@ -32,3 +32,15 @@ export function keysetsOf(groupingSets: readonly (readonly string[])[]): string[
 }
 
 export const EMPTY_LEDGER: PriorReleases = { cellsLike: () => [] };
+
+/** The guard's view of earlier releases, from the ledger's rows. */
+export function priorReleasesFrom(entries: readonly LedgerEntry[]): PriorReleases {
+  const byCell = new Map<string, { units: number; fingerprint: string }[]>();
+  for (const e of entries) {
+    const id = `${e.keyset}\u0001${e.cell}`;
+    let list = byCell.get(id);
+    if (!list) { list = []; byCell.set(id, list); }
+    list.push({ units: e.units, fingerprint: e.fingerprint });
+  }
+  return { cellsLike: (keyset, cell) => byCell.get(`${keyset}\u0001${cell}`) ?? [] };
+}

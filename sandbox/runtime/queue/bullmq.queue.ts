@@ -5,13 +5,13 @@ import { LabError, t } from '../../errors/index.ts';
 import type { Consumer, DeliveryResult, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
 
 /**
- * How long a worker holds a stage before BullMQ may give it to another worker. BullMQ renews the
- * lock from the worker's event loop, which a stage blocks while the disclosure guard runs (it is
- * synchronous); with BullMQ's default of 30 s a stage whose guard runs longer loses its lock, is
- * declared stalled and runs a second time (S1 at grid depth on 1 M persons, guard ≈ 2 min, never
- * finished). The price: a stage of a worker that dies waits this long before another worker runs it.
+ * How long a worker holds a stage before BullMQ may give it to another worker; BullMQ renews it
+ * from the worker's event loop every half period. Large tables are guarded on a thread of their own
+ * (disclosure/guard-thread.ts), so the loop stays free; only small tables (under 20 000 cells,
+ * well under a few seconds) are guarded inline. A stage of a worker that dies is run elsewhere
+ * after at most this long.
  */
-export const STAGE_LOCK_MS = 10 * 60_000;
+export const STAGE_LOCK_MS = 60_000;
 
 /**
  * BullMQ driver. BullMQ forbids ':' in queue names, so the logical queue `domain:<id>` is the

@@ -1,5 +1,5 @@
 import { sql } from 'kysely';
-import type { LedgerEntry, PriorReleases } from '../../disclosure/release-ledger.ts';
+import { priorReleasesFrom, type LedgerEntry, type PriorReleases } from '../../disclosure/release-ledger.ts';
 import { LabError, t } from '../../errors/index.ts';
 import type { Database } from '../../store/database.ts';
 
@@ -12,18 +12,16 @@ export async function guardKey(db: Database): Promise<string> {
 }
 
 /** Earlier released cells with the given keysets, other than those of `excludeRelease`. */
-export async function loadLedger(db: Database, keysets: readonly string[], excludeRelease: string): Promise<PriorReleases> {
+export async function loadLedgerEntries(db: Database, keysets: readonly string[], excludeRelease: string): Promise<LedgerEntry[]> {
   const r = await sql<{ keyset: string; cell: string; units: string; fingerprint: string }>`
     SELECT keyset, cell, units::text AS units, fingerprint FROM lab_release_cell
     WHERE keyset = ANY(${[...keysets]}::text[]) AND release_id <> ${excludeRelease}`.execute(db.kysely);
-  const byCell = new Map<string, { units: number; fingerprint: string }[]>();
-  for (const row of r.rows) {
-    const id = `${row.keyset}\u0001${row.cell}`;
-    let list = byCell.get(id);
-    if (!list) { list = []; byCell.set(id, list); }
-    list.push({ units: Number(row.units), fingerprint: row.fingerprint });
-  }
-  return { cellsLike: (keyset, cell) => byCell.get(`${keyset}\u0001${cell}`) ?? [] };
+  return r.rows.map((row) => ({ keyset: row.keyset, cell: row.cell, units: Number(row.units), fingerprint: row.fingerprint }));
+}
+
+/** The same, as the guard's view. */
+export async function loadLedger(db: Database, keysets: readonly string[], excludeRelease: string): Promise<PriorReleases> {
+  return priorReleasesFrom(await loadLedgerEntries(db, keysets, excludeRelease));
 }
 
 const copyText = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');

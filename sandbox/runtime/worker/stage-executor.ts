@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
 import type { DomainId } from '../../domains/domain-ids.ts';
-import { guardForStaff, type RawRow } from '../../disclosure/staff-guard.ts';
+import type { RawRow } from '../../disclosure/staff-guard.ts';
 import type { StaffGuardParams } from '../../disclosure/guard-params.ts';
 import type { ReleasedTable } from '../../disclosure/released-table.ts';
 import { LabError, t } from '../../errors/index.ts';
@@ -8,8 +8,9 @@ import { compileRel } from '../../compile/plan.compile.ts';
 import { planPipeline, type DomainStage } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
-import { keysetsOf, type LedgerEntry } from '../../disclosure/release-ledger.ts';
-import { guardKey, loadLedger, recordRelease } from './release-ledger.repository.ts';
+import { guardTable } from '../../disclosure/guard-thread.ts';
+import { keysetsOf } from '../../disclosure/release-ledger.ts';
+import { guardKey, loadLedgerEntries, recordRelease } from './release-ledger.repository.ts';
 
 /** What the coordinator sends a domain: the pipeline document, which output, and the rules. No SQL. */
 export interface StagePayload {
@@ -85,9 +86,8 @@ export async function executeStage(db: Database, domain: DomainId, payload: Stag
   const releaseId = `${payload.jobId}:${payload.stageId}`;
   const key = await guardKey(db);
   const rows = await runStageQuery(db, stage, { ...options, fingerprintKey: key });
-  const prior = await loadLedger(db, keysetsOf(stage.table.groupingSets), releaseId);
-  const entries: LedgerEntry[] = [];
-  const released = guardForStaff(stage.table, rows, payload.guard, { prior, onReleased: (e) => entries.push(e) });
+  const prior = await loadLedgerEntries(db, keysetsOf(stage.table.groupingSets), releaseId);
+  const { released, entries } = await guardTable({ table: stage.table, rows, params: payload.guard, prior }, options.signal);
   if (options.signal?.aborted) throw new LabError('LAB-E073', { detail: t('阶段已取消', 'the stage was cancelled') });
   await recordRelease(db, releaseId, entries);
   return released;
