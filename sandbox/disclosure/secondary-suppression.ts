@@ -166,11 +166,10 @@ const EPS = 1e-9;
  *  1. other unknowns before floor cells: the basis rows without other unknowns span every
  *     combination of the equations over floor cells only; a floor cell they name is fixed unless a
  *     non-negative move along them raises it (a small linear programme, floor-lp.ts);
- *  2. movable unknowns before the fixed floor cells: a cell is pinned iff its unit row lies in the
- *     span of the equations over the movable unknowns. Otherwise some movable direction changes it,
- *     and a small step along it (plus a positive move of every movable floor cell, which exists by
- *     construction) keeps every released value and every bound.
- * The second pass is skipped when nothing is fixed.
+ *  2. the fixed floor cells join the equations as known values (their unit rows): a cell is pinned
+ *     iff its unit row lies in the span of the equations and those rows. Otherwise some direction
+ *     that keeps them changes it, and a small step along it (plus a positive move of every movable
+ *     floor cell, which exists by construction) keeps every released value and every bound.
  */
 export function audit(s: CellStructure, suppressed: readonly boolean[]): number[] {
   const isFloor = (i: number) => (s.cells[i]?.grouping ?? 0) === 0 && units(s, i) < 2;
@@ -182,16 +181,10 @@ export function audit(s: CellStructure, suppressed: readonly boolean[]): number[
   free.reverse();
   const equations = additivityEquations(s, suppressed);
 
-  let order = [...free, ...floor];
-  let echelon = new Echelon(order, equations);
-  const fixed = echelon.floorCellsThatCannotRise(free.length);
-  let firstFixed = order.length;
-  if (fixed.size > 0) {
-    order = [...free, ...floor.filter((f) => !fixed.has(f)), ...floor.filter((f) => fixed.has(f))];
-    firstFixed = order.length - fixed.size;
-    echelon = new Echelon(order, equations);
-  }
-  return [...free, ...floor].filter((c) => echelon.pinned(c, firstFixed)).sort((x, y) => x - y);
+  const echelon = new Echelon([...free, ...floor], equations);
+  // Floor cells that cannot rise are known (at 1): their unit rows join the basis.
+  echelon.addUnitRows(echelon.floorCellsThatCannotRise(free.length));
+  return [...free, ...floor].filter((c) => echelon.pinned(c)).sort((x, y) => x - y);
 }
 
 /** The equations over suppressed cells: one per additivity line, and one per cell no line explains. */
@@ -237,17 +230,25 @@ class Echelon {
         if (a !== b) this.parent[a] = b;
       }
     }
-    for (const row of rows) {
-      const lead0 = leadOf(row);
-      if (lead0 === Infinity) continue;
-      const basis = this.basisOf(lead0);
-      const reduced = reduce(basis, row, Infinity);
-      if (reduced.size === 0) continue;
-      const lead = leadOf(reduced);
-      const f = reduced.get(lead) as number;
-      for (const [key, v] of reduced) reduced.set(key, v / f);
-      basis.set(lead, reduced);
-    }
+    for (const row of rows) this.insert(row);
+  }
+
+  /** Adds a row to the basis (reduced first; nothing if it is already in the span). */
+  private insert(row: Row): void {
+    const lead0 = leadOf(row);
+    if (lead0 === Infinity) return;
+    const basis = this.basisOf(lead0);
+    const reduced = reduce(basis, row, Infinity);
+    if (reduced.size === 0) return;
+    const lead = leadOf(reduced);
+    const f = reduced.get(lead) as number;
+    for (const [key, v] of reduced) reduced.set(key, v / f);
+    basis.set(lead, reduced);
+  }
+
+  /** Makes these cells known: their unit rows join the basis. */
+  addUnitRows(cells: Iterable<number>): void {
+    for (const c of cells) { const v = this.varOf.get(c); if (v !== undefined) this.insert(new Map([[v, 1]])); }
   }
 
   /**
@@ -264,11 +265,11 @@ class Echelon {
     return out;
   }
 
-  /** Whether the cell is determined: fixed itself, or its unit row in the span over the unknowns before `limit`. */
-  pinned(cell: number, limit: number): boolean {
+  /** Whether the cell is determined: its unit row lies in the span of the basis. */
+  pinned(cell: number): boolean {
     const v = this.varOf.get(cell);
-    if (v === undefined || v >= limit) return true;
-    return leadOf(reduce(this.basisOf(v), new Map([[v, 1]]), limit)) >= limit;
+    if (v === undefined) return true;
+    return reduce(this.basisOf(v), new Map([[v, 1]]), Infinity).size === 0;
   }
 
   private find(x: number): number {
