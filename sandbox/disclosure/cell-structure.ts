@@ -27,30 +27,51 @@ export interface CellStructure {
 }
 
 const bitOf = (i: number, k: number) => 1 << (k - 1 - i);
-const idOf = (grouping: number, keys: readonly (string | null)[]) => `${grouping}\u0002${keys.map((v) => v ?? '\u0000').join('\u0001')}`;
-const project = (keys: readonly (string | null)[], grouping: number, k: number) => keys.map((v, i) => ((grouping & bitOf(i, k)) ? null : v));
 
 export function buildCellStructure(cells: readonly Cell[], keyCount: number): CellStructure {
-  const byId = new Map<string, number>();
+  // Key values interned per key (0 = null), so a cell's identity is a number: its grouping and its
+  // codes in mixed radix. A parent's identity is then arithmetic on its child's. (A table too wide
+  // for 2^53 falls back to text identities.)
+  const intern = Array.from({ length: keyCount }, () => new Map<string, number>());
+  const codes = cells.map((c) => c.keys.map((v, i) => {
+    if (v === null) return 0;
+    const m = intern[i] as Map<string, number>;
+    let code = m.get(v);
+    if (code === undefined) { code = m.size + 1; m.set(v, code); }
+    return code;
+  }));
+  const weight: number[] = new Array<number>(keyCount).fill(1);
+  let span = 1;
+  for (let i = keyCount - 1; i >= 0; i--) { weight[i] = span; span *= (intern[i]?.size ?? 0) + 1; }
+  const numeric = span * 2 ** keyCount < Number.MAX_SAFE_INTEGER;
+  const idOfCodes = (grouping: number, cs: readonly number[]): number | string => {
+    if (!numeric) return `${grouping}:${cs.join(',')}`;
+    let id = grouping * span;
+    for (let i = 0; i < keyCount; i++) id += (cs[i] ?? 0) * (weight[i] ?? 0);
+    return id;
+  };
+  const byId = new Map<number | string, number>();
   const sets = new Set<number>();
-  for (const c of cells) {
-    byId.set(idOf(c.grouping, c.keys), c.index);
+  cells.forEach((c, i) => {
+    byId.set(idOfCodes(c.grouping, codes[i] ?? []), c.index);
     sets.add(c.grouping);
-  }
+  });
   const finest = cells.filter((c) => c.grouping === 0).map((c) => c.index);
   if (finest.length === 0 && cells.length > 0) throw new Error('the full grouping set is missing from the table');
   const groups: { parent: number; children: number[] }[] = [];
-  const groupIndex = new Map<string, number>();
+  const groupIndex = new Map<number, number>();
   const groupsOf: number[][] = cells.map(() => []);
-  for (const c of cells) {
+  cells.forEach((c, ci) => {
+    const cs = codes[ci] ?? [];
     for (let i = 0; i < keyCount; i++) {
       const bit = bitOf(i, keyCount);
       if (c.grouping & bit) continue; // key i is not grouped in c
       const parentGrouping = c.grouping | bit;
       if (!sets.has(parentGrouping)) continue;
-      const parent = byId.get(idOf(parentGrouping, project(c.keys, parentGrouping, keyCount)));
+      const parentCodes = cs.map((v, j) => ((parentGrouping & bitOf(j, keyCount)) ? 0 : v));
+      const parent = byId.get(idOfCodes(parentGrouping, parentCodes));
       if (parent === undefined) continue;
-      const gid = `${parent}:${i}`;
+      const gid = parent * keyCount + i;
       let gi = groupIndex.get(gid);
       if (gi === undefined) {
         gi = groups.length;
@@ -61,7 +82,7 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
       groups[gi]?.children.push(c.index);
       groupsOf[c.index]?.push(gi);
     }
-  }
+  });
   // Descendants and ancestors serve rare repairs and tests: per cell, on demand. A cell that is
   // the parent of a line is the sum of that line's children, down to the finest cells.
   const descendantCache = new Map<number, readonly number[]>();
@@ -77,7 +98,7 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
       if (line) out = line.children.flatMap((x) => [...descendantsOf(x)]);
       else {
         out = [];
-        for (const f of finest) if (byId.get(idOf(c.grouping, project((cells[f] as Cell).keys, c.grouping, keyCount))) === cell) out.push(f);
+        for (const f of finest) if (byId.get(idOfCodes(c.grouping, (codes[f] ?? []).map((v, j) => ((c.grouping & bitOf(j, keyCount)) ? 0 : v)))) === cell) out.push(f);
       }
     }
     descendantCache.set(cell, out);
@@ -87,7 +108,8 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
     const c = cells[cell];
     if (!c || c.grouping !== 0) return [];
     const out: number[] = [];
-    for (const g of sets) { const a = byId.get(idOf(g, project(c.keys, g, keyCount))); if (a !== undefined) out.push(a); }
+    const cs = codes[cell] ?? [];
+    for (const g of sets) { const a = byId.get(idOfCodes(g, cs.map((v, j) => ((g & bitOf(j, keyCount)) ? 0 : v)))); if (a !== undefined) out.push(a); }
     return out;
   };
   return { cells, finest, groups, groupsOf, descendantsOf, ancestorsOf };
