@@ -8,7 +8,7 @@ import type { AppEnv } from '../app-env.ts';
 import { languageOf } from '../errors/error-handler.ts';
 import { requireAuth } from '../middleware/require-auth/index.ts';
 import { jobRepository } from '../repositories/job.repository.ts';
-import { jobFor, savePipeline, startRun } from '../services/job.service.ts';
+import { cancelStages, jobFor, savePipeline, startRun } from '../services/job.service.ts';
 import { pipelineDocumentComponents } from './pipeline-document.schema.ts';
 import { ErrorBodySchema, SESSION_AND_CSRF_SECURITY, SESSION_SECURITY, errors } from './common.schema.ts';
 
@@ -154,6 +154,9 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   app.openapi(cancelRoute, async (c) => {
     const job = await jobFor(deps.control, user(c), c.req.valid('param').id);
     const state = await jobRepository.cancel(deps.control, job.id);
+    // The stages still waiting are dropped and a running one is stopped inside its domain; a late
+    // answer is ignored either way (the job is cancelled in the control database first).
+    if (state === 'cancelled' && deps.queue) await cancelStages(deps.control, deps.queue, job.id);
     return c.json({ state: state ?? job.state }, 200);
   });
 

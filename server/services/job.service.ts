@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
-import { DOMAIN_IDS } from '../../sandbox/domains/domain-ids.ts';
+import { DOMAIN_IDS, isDomainId } from '../../sandbox/domains/domain-ids.ts';
 import { DEFAULT_STAFF_PARAMS } from '../../sandbox/disclosure/guard-params.ts';
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import { planPipeline } from '../../sandbox/plan/planner.ts';
@@ -82,6 +82,13 @@ export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pi
     await queue.enqueue({ key: `${jobId}.${s.id}`, domain: s.domain, payload }, { attempts: 3, backoffMs: 1000 });
   }
   return { jobId };
+}
+
+/** Tells the queue to drop or stop every stage of a (cancelled) job, in whichever domain it is. */
+export async function cancelStages(db: Db, queue: QueueDriver, jobId: string): Promise<void> {
+  for (const s of await jobRepository.stages(db, jobId)) {
+    if (isDomainId(s.domain)) await queue.cancel(s.domain, `${jobId}.${s.stage_id}`);
+  }
 }
 
 /** Hears the domains' answers and records them (the coordinator never sees anything else of a domain). */

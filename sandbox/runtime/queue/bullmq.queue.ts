@@ -1,8 +1,8 @@
-import { Queue, QueueEvents, Worker, type Job } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DOMAIN_IDS, type DomainId } from '../../domains/domain-ids.ts';
 import { LabError, t } from '../../errors/index.ts';
-import type { Consumer, DeliveryResult, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
+import { CANCELLED, type Consumer, type DeliveryResult, type EnqueueOptions, type QueueDriver, type StageHandler, type StageMessage, type WorkerHeartbeat } from './queue-driver.ts';
 
 /**
  * How long a worker holds a stage before BullMQ may give it to another worker; BullMQ renews it
@@ -66,16 +66,49 @@ export class BullQueue implements QueueDriver {
     });
   }
 
+  /** Pub/sub channel on which cancels reach the workers, wherever they run. */
+  private get cancelChannel() { return `${this.labPrefix}:cancel`; }
+
+  async cancel(domain: DomainId, key: string): Promise<void> {
+    // A waiting or delayed delivery is simply removed; a running one (locked) is not, so every
+    // worker of the domain hears the key and the one running it aborts the handler.
+    try { await this.queue(domain).remove(key); } catch { /* locked by a worker: cancelled below */ }
+    await this.connection.publish(this.cancelChannel, JSON.stringify({ domain, key }));
+  }
+
   consume(domain: DomainId, handler: StageHandler, options: { concurrency?: number } = {}): Consumer {
     const aborter = new AbortController();
     const connection = this.connect();
+    const running = new Map<string, AbortController>();
+    const cancelled = new Set<string>();
+    const subscriber = this.connect();
+    subscriber.on('message', (_channel: string, text: string) => {
+      try {
+        const m = JSON.parse(text) as { domain?: unknown; key?: unknown };
+        if (m.domain !== domain || typeof m.key !== 'string') return;
+        const own = running.get(m.key);
+        if (own) { cancelled.add(m.key); own.abort(CANCELLED); }
+      } catch { /* not ours */ }
+    });
+    void subscriber.subscribe(this.cancelChannel).catch(() => undefined);
     const worker = new Worker(domain, async (job: Job) => {
       const data = job.data as { key: string; domain: DomainId; payload: unknown };
-      return handler(data, {
-        attempt: job.attemptsMade + 1,
-        progress: async (f) => { await job.updateProgress(Math.round(f * 1000) / 10); },
-        signal: aborter.signal,
-      });
+      const own = new AbortController();
+      running.set(data.key, own);
+      try {
+        return await handler(data, {
+          attempt: job.attemptsMade + 1,
+          progress: async (f) => { await job.updateProgress(Math.round(f * 1000) / 10); },
+          signal: AbortSignal.any([aborter.signal, own.signal]),
+        });
+      } catch (e) {
+        // A cancelled delivery is not retried.
+        if (cancelled.has(data.key)) throw new UnrecoverableError(e instanceof Error ? e.message : String(e));
+        throw e;
+      } finally {
+        running.delete(data.key);
+        cancelled.delete(data.key);
+      }
     }, {
       connection,
       prefix: this.keyPrefix,
@@ -90,6 +123,7 @@ export class BullQueue implements QueueDriver {
         this.workers.delete(worker);
         await worker.close();
         this.disconnect(connection);
+        this.disconnect(subscriber);
       },
     };
   }

@@ -1,7 +1,9 @@
 import type { DomainId } from '../../domains/domain-ids.ts';
-import type { Consumer, DeliveryResult, EnqueueOptions, QueueDriver, StageHandler, StageMessage, WorkerHeartbeat } from './queue-driver.ts';
+import { CANCELLED, type Consumer, type DeliveryResult, type EnqueueOptions, type QueueDriver, type StageHandler, type StageMessage, type WorkerHeartbeat } from './queue-driver.ts';
 
 interface Pending { msg: StageMessage; options: EnqueueOptions; attempt: number }
+
+
 
 /**
  * In-process driver for embedded mode: the same semantics as the BullMQ driver (per-domain FIFO,
@@ -15,6 +17,9 @@ export class InlineQueue implements QueueDriver {
   private readonly handlers = new Map<DomainId, { handler: StageHandler; concurrency: number }>();
   private readonly beats = new Map<string, { beat: WorkerHeartbeat; expires: number }>();
   private readonly aborter = new AbortController();
+  /** Per running delivery key: aborts it with reason CANCELLED. */
+  private readonly cancellers = new Map<string, AbortController>();
+  private readonly cancelled = new Set<string>();
   private closed = false;
   private readonly listeners: { domains: readonly DomainId[]; handler: (r: DeliveryResult) => void }[] = [];
 
@@ -40,6 +45,14 @@ export class InlineQueue implements QueueDriver {
     this.handlers.set(domain, { handler, concurrency: options.concurrency ?? 1 });
     this.pump(domain);
     return { close: async () => { this.handlers.delete(domain); } };
+  }
+
+  async cancel(domain: DomainId, key: string): Promise<void> {
+    const list = this.waiting.get(domain);
+    const i = list?.findIndex((p) => p.msg.key === key) ?? -1;
+    if (list && i >= 0) { list.splice(i, 1); this.keys.delete(key); return; }
+    const running = this.cancellers.get(key);
+    if (running) { this.cancelled.add(key); running.abort(CANCELLED); }
   }
 
   async depth(domain: DomainId): Promise<number> {
@@ -80,13 +93,17 @@ export class InlineQueue implements QueueDriver {
   private async deliver(domain: DomainId, handler: StageHandler, item: Pending): Promise<void> {
     let retry = false;
     let outcome: DeliveryResult | undefined;
+    const own = new AbortController();
+    this.cancellers.set(item.msg.key, own);
     try {
-      const value = await handler(item.msg, { attempt: item.attempt, progress: async () => {}, signal: this.aborter.signal });
+      const value = await handler(item.msg, { attempt: item.attempt, progress: async () => {}, signal: AbortSignal.any([this.aborter.signal, own.signal]) });
       outcome = { key: item.msg.key, domain, ok: true, value };
     } catch (e) {
-      retry = item.attempt < (item.options.attempts ?? 1) && !this.closed;
+      retry = item.attempt < (item.options.attempts ?? 1) && !this.closed && !this.cancelled.has(item.msg.key);
       if (!retry) outcome = { key: item.msg.key, domain, ok: false, error: e instanceof Error ? e.message : String(e) };
     } finally {
+      this.cancellers.delete(item.msg.key);
+      this.cancelled.delete(item.msg.key);
       this.running.set(domain, (this.running.get(domain) ?? 1) - 1);
     }
     if (outcome) this.emit(outcome);

@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { TEST_REDIS_URL } from '../../../tests/support/test-env.ts';
 import { BullQueue } from './bullmq.queue.ts';
 import { InlineQueue } from './inline.queue.ts';
-import type { QueueDriver, StageMessage } from './queue-driver.ts';
+import { CANCELLED, type QueueDriver, type StageMessage } from './queue-driver.ts';
 
 const drivers: Record<string, () => QueueDriver> = {
   inline: () => new InlineQueue(),
@@ -61,6 +61,35 @@ for (const [name, make] of Object.entries(drivers)) {
       await q.enqueue({ key: 'j3.s1', domain: 'civil', payload: null }, { attempts: 3, backoffMs: 10 });
       await waitFor(() => attempts.length === 3);
       expect(attempts).toEqual([1, 2, 3]);
+    });
+
+    it('cancel stops a running delivery (signal aborted with CANCELLED, not retried) and drops a waiting one', async () => {
+      q = make();
+      const queue = q;
+      const starts: string[] = [];
+      const reasons: unknown[] = [];
+      queue.consume('grid', async (m, ctx) => {
+        starts.push(m.key);
+        if (m.key === 'j6.run') {
+          await new Promise<void>((resolve) => { ctx.signal.addEventListener('abort', () => resolve(), { once: true }); });
+          reasons.push(ctx.signal.reason);
+          throw new Error('stopped');
+        }
+      });
+      await queue.enqueue({ key: 'j6.run', domain: 'grid', payload: null }, { attempts: 3, backoffMs: 10 });
+      await queue.enqueue({ key: 'j6.wait', domain: 'grid', payload: null });
+      await waitFor(() => starts.length === 1);
+      await queue.cancel('grid', 'j6.wait');
+      // The cancel reaches the running delivery wherever its worker runs (BullMQ: over Redis).
+      const deadline = Date.now() + 10_000;
+      while (reasons.length === 0 && Date.now() < deadline) {
+        await queue.cancel('grid', 'j6.run');
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(reasons).toEqual([CANCELLED]);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(starts).toEqual(['j6.run']); // neither retried nor the dropped one delivered
+      expect(await queue.depth('grid')).toBe(0);
     });
 
     it('reports results: the handler value, and a failure only after the last attempt', async () => {

@@ -16,8 +16,15 @@ export interface StageMessage {
 export interface DeliveryContext {
   readonly attempt: number;
   progress(fraction: number): Promise<void>;
+  /**
+   * Aborted when the delivery is cancelled (`reason` = CANCELLED: the job was cancelled, answer and
+   * stop) or the consumer closes (any other reason: the worker is stopping, the queue retries).
+   */
   readonly signal: AbortSignal;
 }
+
+/** The abort reason of a cancelled delivery. */
+export const CANCELLED = 'cancelled';
 
 export type StageHandler = (msg: StageMessage, ctx: DeliveryContext) => Promise<unknown>;
 
@@ -52,6 +59,11 @@ export interface QueueDriver {
   consume(domain: DomainId, handler: StageHandler, options?: { concurrency?: number }): Consumer;
   /** Number of deliveries waiting or running for a domain. */
   depth(domain: DomainId): Promise<number>;
+  /**
+   * Cancels a delivery: dropped if it is still waiting; if a worker is running it, that worker's
+   * handler sees its signal aborted with reason CANCELLED (in whichever process it runs).
+   */
+  cancel(domain: DomainId, key: string): Promise<void>;
   reportHeartbeat(beat: WorkerHeartbeat, ttlMs: number): Promise<void>;
   /** Latest unexpired heartbeat per worker, per domain. */
   heartbeats(domain: DomainId): Promise<WorkerHeartbeat[]>;

@@ -6,7 +6,7 @@ import { DOMAIN_MIGRATIONS } from '../../domains/migrations/domain.migrations.ts
 import type { Database } from '../../store/database.ts';
 import { migrate } from '../../store/migrate.ts';
 import { isLabError } from '../../errors/index.ts';
-import type { Consumer, QueueDriver } from '../queue/queue-driver.ts';
+import { CANCELLED, type Consumer, type QueueDriver } from '../queue/queue-driver.ts';
 import { executeStage } from './stage-executor.ts';
 import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
 
@@ -71,8 +71,9 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
       log.info({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, ms: Date.now() - started, cells: table.guard.cells, suppressed: table.guard.suppressed }, 'stage done');
       return { ok: true, table };
     } catch (e) {
-      // Stopped while running (the worker is shutting down): not an answer, the queue retries it.
-      if (ctx.signal.aborted) throw e;
+      // Stopped while running because the worker is shutting down: not an answer, the queue retries
+      // it. Cancelled (the job was): answered as such (LAB-E073) and not retried.
+      if (ctx.signal.aborted && ctx.signal.reason !== CANCELLED) throw e;
       if (isLabError(e) && e.kind === 'user') {
         log.info({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, code: e.code }, 'stage refused');
         return { ok: false, error: { code: e.code, zh: e.messageIn('zh-CN'), en: e.messageIn('en'), ...(e.nodeId ? { nodeId: e.nodeId } : {}), ...(e.field ? { field: e.field } : {}) } };

@@ -29,7 +29,7 @@ async function run(lab: BadInputLab): Promise<string> {
  * Faults inside a domain while a stage runs. The job's outcome must be what an undisturbed run
  * gives: operational errors are retried with backoff; nothing is released twice.
  */
-describe('a stage whose database connection dies mid-query is retried and the job still succeeds', () => {
+describe('faults and cancels while a stage runs inside its domain', () => {
   let lab: BadInputLab;
   beforeAll(async () => { lab = await createBadInputLab(); });
   afterAll(async () => { await lab?.close(); });
@@ -69,4 +69,35 @@ describe('a stage whose database connection dies mid-query is retried and the jo
     const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM lab_release WHERE release_id = ${`${jobId}:out`}`.execute(lab.registry.kysely);
     expect(n.rows[0]?.n).toBe(1);
   });
+
+  it('cancelling the job through the API stops the stage\'s query inside the domain; nothing is released', async () => {
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => { release = resolve; });
+    let locked!: () => void;
+    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
+    const holder = lab.registry.kysely.transaction().execute(async (trx) => {
+      await sql`LOCK TABLE person IN ACCESS EXCLUSIVE MODE`.execute(trx);
+      locked();
+      await held;
+    });
+    await isLocked;
+    const jobId = await run(lab);
+    const waiting = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND query LIKE 'WITH%'`.execute(lab.registry.kysely)).rows[0]?.n ?? 0);
+    for (let i = 0; i < 300 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await waiting()).toBe(1);
+    const res = await lab.post(`/api/jobs/${jobId}/cancel`);
+    expect(res.status).toBe(200);
+    expect(await res.json()).toMatchObject({ state: 'cancelled' });
+    // The query is gone from the domain while the lock is still held: it was cancelled, not finished.
+    for (let i = 0; i < 100 && (await waiting()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(await waiting()).toBe(0);
+    release();
+    await holder;
+    await new Promise((r) => setTimeout(r, 1500)); // a retry would have started by now
+    expect((await (await lab.get(`/api/jobs/${jobId}`)).json() as Job).state).toBe('cancelled');
+    expect((await lab.get(`/api/jobs/${jobId}/result`)).status).toBe(409);
+    const n = await sql<{ n: number }>`SELECT count(*)::int AS n FROM lab_release WHERE release_id = ${`${jobId}:out`}`.execute(lab.registry.kysely);
+    expect(n.rows[0]?.n).toBe(0);
+  });
 });
+
