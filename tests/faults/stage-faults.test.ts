@@ -16,6 +16,21 @@ async function waitFor(lab: BadInputLab, jobId: string): Promise<Job> {
   throw new Error(`job ${jobId} did not finish: ${events.slice(0, 2000)}`);
 }
 
+/** Another session holds the person table, so a stage's query waits until released (or stopped). */
+async function holdPersonTable(lab: BadInputLab): Promise<{ release(): Promise<void> }> {
+  let release!: () => void;
+  const held = new Promise<void>((resolve) => { release = resolve; });
+  let locked!: () => void;
+  const isLocked = new Promise<void>((resolve) => { locked = resolve; });
+  const holder = lab.registry.kysely.transaction().execute(async (trx) => {
+    await sql`LOCK TABLE person IN ACCESS EXCLUSIVE MODE`.execute(trx);
+    locked();
+    await held;
+  });
+  await isLocked;
+  return { async release() { release(); await holder; } };
+}
+
 async function run(lab: BadInputLab): Promise<string> {
   const saved = await lab.post('/api/pipelines', s1);
   expect(saved.status).toBe(201);
@@ -40,16 +55,7 @@ describe('faults and cancels while a stage runs inside its domain', () => {
     const want = await (await lab.get(`/api/jobs/${reference}/result`)).json() as { tables: { table: unknown }[] };
 
     // Hold the table so the stage's query waits, then kill the session it waits in.
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
-    const holder = lab.registry.kysely.transaction().execute(async (trx) => {
-      await sql`LOCK TABLE person IN ACCESS EXCLUSIVE MODE`.execute(trx);
-      locked();
-      await held;
-    });
-    await isLocked;
+    const lock = await holdPersonTable(lab);
     const jobId = await run(lab);
     let pid: number | undefined;
     for (let i = 0; i < 300 && pid === undefined; i++) {
@@ -59,8 +65,7 @@ describe('faults and cancels while a stage runs inside its domain', () => {
     }
     expect(pid).toBeDefined();
     await sql`SELECT pg_terminate_backend(${pid})`.execute(lab.registry.kysely);
-    release();
-    await holder;
+    await lock.release();
 
     expect(await waitFor(lab, jobId)).toMatchObject({ state: 'succeeded' });
     const got = await (await lab.get(`/api/jobs/${jobId}/result`)).json() as { tables: { table: unknown }[] };
@@ -71,16 +76,7 @@ describe('faults and cancels while a stage runs inside its domain', () => {
   });
 
   it('cancelling the job through the API stops the stage\'s query inside the domain; nothing is released', async () => {
-    let release!: () => void;
-    const held = new Promise<void>((resolve) => { release = resolve; });
-    let locked!: () => void;
-    const isLocked = new Promise<void>((resolve) => { locked = resolve; });
-    const holder = lab.registry.kysely.transaction().execute(async (trx) => {
-      await sql`LOCK TABLE person IN ACCESS EXCLUSIVE MODE`.execute(trx);
-      locked();
-      await held;
-    });
-    await isLocked;
+    const lock = await holdPersonTable(lab);
     const jobId = await run(lab);
     const waiting = async () => Number((await sql<{ n: number }>`SELECT count(*)::int AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database() AND query LIKE 'WITH%'`.execute(lab.registry.kysely)).rows[0]?.n ?? 0);
     for (let i = 0; i < 300 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 50));
@@ -91,8 +87,7 @@ describe('faults and cancels while a stage runs inside its domain', () => {
     // The query is gone from the domain while the lock is still held: it was cancelled, not finished.
     for (let i = 0; i < 100 && (await waiting()) > 0; i++) await new Promise((r) => setTimeout(r, 50));
     expect(await waiting()).toBe(0);
-    release();
-    await holder;
+    await lock.release();
     await new Promise((r) => setTimeout(r, 1500)); // a retry would have started by now
     expect((await (await lab.get(`/api/jobs/${jobId}`)).json() as Job).state).toBe('cancelled');
     expect((await lab.get(`/api/jobs/${jobId}/result`)).status).toBe(409);
