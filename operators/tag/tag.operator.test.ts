@@ -1,8 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { compileRel } from '../../sandbox/compile/plan.compile.ts';
-import type { LabError } from '../../sandbox/errors/index.ts';
 import type { AggregateTable, RowsRelation } from '../../sandbox/pipeline/relation.ts';
-import { validatePipeline, type ValidPipeline } from '../../sandbox/pipeline/validate.ts';
+import { firstError, valid } from '../validate-for-tests.ts';
 import { planPipeline } from '../../sandbox/plan/planner.ts';
 
 interface Node { id: string; op: string; inputs?: Record<string, string>; params: Record<string, unknown> }
@@ -19,19 +18,6 @@ function doc(dataset: string, tags: unknown, groupBy: string[] = ['community_cod
     ],
   };
 }
-
-const valid = (d: unknown): ValidPipeline => {
-  const v = validatePipeline(d);
-  if (!v.ok) throw v.errors[0];
-  return v.pipeline;
-};
-const firstError = (d: unknown): LabError => {
-  const v = validatePipeline(d);
-  if (v.ok) throw new Error('expected a validation error');
-  const [e] = v.errors;
-  if (!e) throw new Error('no error');
-  return e;
-};
 
 describe('tag@1', () => {
   it('adds a categorical tag column labelled from the library, at least as sensitive as its rules, never an identifier', () => {

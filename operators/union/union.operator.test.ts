@@ -1,22 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { compileRel } from '../../sandbox/compile/plan.compile.ts';
-import type { LabError } from '../../sandbox/errors/index.ts';
 import type { RowsRelation } from '../../sandbox/pipeline/relation.ts';
-import { validatePipeline, type ValidPipeline } from '../../sandbox/pipeline/validate.ts';
+import { firstError, valid } from '../validate-for-tests.ts';
 import { planPipeline } from '../../sandbox/plan/planner.ts';
-
-const valid = (d: unknown): ValidPipeline => {
-  const v = validatePipeline(d);
-  if (!v.ok) throw v.errors[0];
-  return v.pipeline;
-};
-const firstError = (d: unknown): LabError => {
-  const v = validatePipeline(d);
-  if (v.ok) throw new Error('expected a validation error');
-  const [e] = v.errors;
-  if (!e) throw new Error('no error');
-  return e;
-};
 
 describe('union@1', () => {
   const appended = (a: string, b: string) => ({
