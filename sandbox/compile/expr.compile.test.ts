@@ -75,6 +75,8 @@ describe('expression compiler: runs on real Postgres', () => {
     ['sex_from_id(id_number)', ['M', 'M', 'F']],
     ['region_of_id(id_number)', ['440106', '440106', '430102']],
     ['bucket(age(birth_date), 0, 15, 25, 45, 60, 80)', ['80+', '45-59', '25-44']],
+    ['bucket(age(birth_date), 30, 46, 85, 86)', ['85', '46-84', null]],
+    ['bucket(age(birth_date), 26, 47, 86)', ['47-85', '26-46', '26-46']],
     ["name = 'O''Brien'", [true, false, false]],
     ['wage / 0', [null, null, null]],
     ["coalesce(end_date, DATE '2099-12-31') > as_of()", [true, true, false]],

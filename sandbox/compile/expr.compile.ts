@@ -52,16 +52,17 @@ export const FUNCTION_SQL: Record<string, FnTemplate> = {
   ceil: (a) => `ceil(${at(a, 0)})::bigint`,
   bucket: (a, ctx, call) => {
     // Boundaries were checked to be increasing integer constants; labels go in as parameters.
+    // The value is computed once: width_bucket gives 0 below the first boundary, i from boundary i
+    // on, NULL for NULL (no WHEN matches, so the label is NULL too).
     const bounds = call.args.slice(1).map(constantInt);
-    const x = at(a, 0);
-    const parts = [`WHEN ${x} IS NULL THEN NULL`, `WHEN ${x} < ${at(a, 1)} THEN NULL`];
+    const parts: string[] = [];
     for (let i = 1; i < bounds.length; i++) {
       const lo = bounds[i - 1] as number;
       const hi = bounds[i] as number;
-      parts.push(`WHEN ${x} < ${at(a, i + 1)} THEN ${ctx.params.add(hi - lo === 1 ? `${lo}` : `${lo}-${hi - 1}`, 'text')}`);
+      parts.push(`WHEN ${i} THEN ${ctx.params.add(hi - lo === 1 ? `${lo}` : `${lo}-${hi - 1}`, 'text')}`);
     }
-    parts.push(`ELSE ${ctx.params.add(`${bounds[bounds.length - 1] as number}+`, 'text')}`);
-    return `(CASE ${parts.join(' ')} END)`;
+    parts.push(`WHEN ${bounds.length} THEN ${ctx.params.add(`${bounds[bounds.length - 1] as number}+`, 'text')}`);
+    return `(CASE width_bucket(${at(a, 0)}, ARRAY[${a.slice(1).join(', ')}]) ${parts.join(' ')} END)`;
   },
   coalesce: (a) => `COALESCE(${a.join(', ')})`,
   nullif: (a) => `NULLIF(${at(a, 0)}, ${at(a, 1)})`,

@@ -26,7 +26,7 @@ describe('plan compiler', () => {
     const lines = q.sql.split('\n');
     expect(lines[0]).toBe('WITH "n0" AS (SELECT "person_id", "id_number", "name", "sex", "birth_date", "phone", "household_id", "household_type", "native_region_code", "district_code", "street_code", "community_code", "grid_code", "address", "registered_on", "status", "deregistered_on" FROM "person"),');
     expect(lines[1]).toMatch(/^"n1" AS \(SELECT .* FROM "n0" WHERE \("status" = \$1::text\)\),$/);
-    expect(lines[2]).toContain(`(CASE WHEN date_part('year', age($2::date, "birth_date"))::bigint IS NULL THEN NULL WHEN`);
+    expect(lines[2]).toContain(`(CASE width_bucket(date_part('year', age($2::date, "birth_date"))::bigint, ARRAY[$3::bigint, $4::bigint,`);
     expect(lines[3]).toMatch(/^"n3" AS \(SELECT "district_code", "street_code", "community_code", "grid_code", "household_type", "sex", "age_band", GROUPING\(.*\) AS "__grouping", count\(\*\) AS "__units", count\(\*\) AS "persons" FROM "n2" GROUP BY GROUPING SETS \(\("district_code", "street_code", "community_code", "grid_code", "household_type", "sex", "age_band"\), /);
     expect(lines[4]).toBe('SELECT "district_code", "street_code", "community_code", "grid_code", "household_type", "sex", "age_band", "__grouping", "__units", "persons" FROM "n3"');
     expect(q.sql).not.toContain("'active'");
