@@ -11,10 +11,13 @@ export async function guardKey(db: Database): Promise<string> {
   return key;
 }
 
-/** Earlier released cells with the given keysets, other than those of `excludeRelease`. */
+/**
+ * Earlier released cells with the given keysets, other than those of `excludeRelease`; a cell
+ * released several times with the same contributors (the same pipeline run again) comes once.
+ */
 export async function loadLedgerEntries(db: Database, keysets: readonly string[], excludeRelease: string): Promise<LedgerEntry[]> {
   const r = await sql<{ keyset: string; cell: string; units: string; fingerprint: string }>`
-    SELECT keyset, cell, units::text AS units, fingerprint FROM lab_release_cell
+    SELECT DISTINCT keyset, cell, units::text AS units, fingerprint FROM lab_release_cell
     WHERE keyset = ANY(${[...keysets]}::text[]) AND release_id <> ${excludeRelease}`.execute(db.kysely);
   return r.rows.map((row) => ({ keyset: row.keyset, cell: row.cell, units: Number(row.units), fingerprint: row.fingerprint }));
 }

@@ -7,6 +7,8 @@ import type { ReleasedTable } from '../../../sandbox/disclosure/released-table.t
 import { guardForStaff, type RawRow } from '../../../sandbox/disclosure/staff-guard.ts';
 import { executeStage, runStageQuery, stageFor, type StagePayload } from '../../../sandbox/runtime/worker/stage-executor.ts';
 import type { Database } from '../../../sandbox/store/database.ts';
+import { keysetsOf } from '../../../sandbox/disclosure/release-ledger.ts';
+import { loadLedgerEntries } from '../../../sandbox/runtime/worker/release-ledger.repository.ts';
 import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
 
 /** Persons by district × sex × age band with every margin, for the active persons a condition keeps. */
@@ -82,6 +84,11 @@ describe('release ledger: differencing across jobs', () => {
     expect(retried).toEqual(first);
     const n = await sql<{ n: string }>`SELECT count(*)::text AS n FROM lab_release WHERE release_id = 'job-d:out'`.execute(registry.kysely);
     expect(n.rows[0]?.n).toBe('1');
+    // Read back for a later job, a cell released again with the same contributors comes once.
+    const entries = await loadLedgerEntries(registry, keysetsOf(stageFor('registry', payload('x', everyone)).table.groupingSets), 'later:out');
+    const ids = entries.map((e) => `${e.keyset}|${e.cell}|${e.fingerprint}`);
+    expect(new Set(ids).size).toBe(ids.length);
+    expect(ids.length).toBeGreaterThan(0);
   });
 
   it('the ledger stays inside the domain: the released table carries no fingerprint or exact count', async () => {
