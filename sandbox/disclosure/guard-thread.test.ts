@@ -28,4 +28,16 @@ describe('the guard on a thread of its own', () => {
     aborter.abort();
     await expect(run).rejects.toMatchObject({ code: 'LAB-E073' });
   });
+
+  it('after an abort the next tables are guarded as before (a new thread), one after another', async () => {
+    const aborter = new AbortController();
+    const stopped = guardTable({ table, rows: makeRows(5), params: DEFAULT_STAFF_PARAMS, prior: [] }, aborter.signal, { minCells: 0 });
+    aborter.abort();
+    await expect(stopped).rejects.toMatchObject({ code: 'LAB-E073' });
+    const tasks = [6, 7].map((seed) => ({ table, rows: makeRows(seed), params: DEFAULT_STAFF_PARAMS, prior: [] }));
+    const [a, b] = await Promise.all(tasks.map((task) => guardTable(task, undefined, { minCells: 0 })));
+    expect(a).toEqual(runGuard(tasks[0]!));
+    expect(b).toEqual(runGuard(tasks[1]!));
+  });
 });
+

@@ -35,34 +35,73 @@ export function runGuard(task: GuardTask): GuardOutcome {
 }
 
 /**
+ * One guard thread per process, started on first use and kept: modules, the LP solver and compiled
+ * code stay warm between stages (starting a thread costs ≈ 1.4 s here). Tasks run one at a time.
+ */
+let thread: Worker | undefined;
+let queue: Promise<unknown> = Promise.resolve();
+let nextId = 0;
+
+function guardThread(): Worker {
+  if (!thread) {
+    const t = new Worker(threadUrl());
+    t.unref(); // an idle guard thread never keeps the process alive
+    t.on('exit', () => { if (thread === t) thread = undefined; });
+    t.on('error', () => { if (thread === t) thread = undefined; });
+    thread = t;
+  }
+  return thread;
+}
+
+/**
  * The guard, on a worker thread when the table is large: it is CPU-bound for seconds on big tables
  * and would otherwise stop the domain worker's heartbeat and its queue lock renewal. Aborting the
- * signal stops the thread (LAB-E073). Small tables are guarded inline (a thread costs ~0.2 s).
+ * signal stops the thread (LAB-E073; the next task starts a new one). Small tables are guarded inline.
  */
 export async function guardTable(task: GuardTask, signal?: AbortSignal, options: { minCells?: number } = {}): Promise<GuardOutcome> {
   if (task.rows.length < (options.minCells ?? GUARD_THREAD_MIN_CELLS)) return runGuard(task);
-  const worker = new Worker(threadUrl(), { workerData: task });
+  const run = queue.then(() => onThread(task, signal));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+function onThread(task: GuardTask, signal?: AbortSignal): Promise<GuardOutcome> {
   return new Promise<GuardOutcome>((resolve, reject) => {
+    const cancelled = () => new LabError('LAB-E073', { detail: { zh: '阶段已取消', en: 'the stage was cancelled' } });
+    if (signal?.aborted) { reject(cancelled()); return; }
+    const worker = guardThread();
+    const id = ++nextId;
+    worker.ref(); // busy: keep the process alive until the answer
     let settled = false;
     const finish = (f: () => void) => {
       if (settled) return;
       settled = true;
       signal?.removeEventListener('abort', onAbort);
-      void worker.terminate();
+      worker.off('message', onMessage);
+      worker.off('error', onError);
+      worker.off('exit', onExit);
+      worker.unref();
       f();
     };
-    const onAbort = () => finish(() => reject(new LabError('LAB-E073', { detail: { zh: '阶段已取消', en: 'the stage was cancelled' } })));
+    const onAbort = () => finish(() => { if (thread === worker) thread = undefined; void worker.terminate(); reject(cancelled()); });
+    const onMessage = (m: { id: number; reply: GuardReply }) => {
+      if (m.id !== id) return;
+      finish(() => {
+        const reply = m.reply;
+        if (reply.ok) resolve(reply.outcome);
+        else if (reply.labError) {
+          const { code, ...fields } = reply.labError;
+          reject(new LabError(code, fields));
+        } else reject(new Error(`guard thread: ${reply.message}`));
+      });
+    };
+    const onError = (e: Error) => finish(() => reject(e));
+    const onExit = (code: number) => finish(() => reject(new Error(`guard thread exited with code ${code}`)));
     signal?.addEventListener('abort', onAbort, { once: true });
-    if (signal?.aborted) { onAbort(); return; }
-    worker.on('message', (reply: GuardReply) => finish(() => {
-      if (reply.ok) resolve(reply.outcome);
-      else if (reply.labError) {
-        const { code, ...fields } = reply.labError;
-        reject(new LabError(code, fields));
-      } else reject(new Error(`guard thread: ${reply.message}`));
-    }));
-    worker.on('error', (e) => finish(() => reject(e)));
-    worker.on('exit', (code) => finish(() => reject(new Error(`guard thread exited with code ${code}`))));
+    worker.on('message', onMessage);
+    worker.on('error', onError);
+    worker.on('exit', onExit);
+    worker.postMessage({ id, task });
   });
 }
 
