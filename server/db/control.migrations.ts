@@ -123,4 +123,70 @@ CREATE TABLE job_event (
 CREATE INDEX job_event_job ON job_event(job_id, id);
 `,
   },
+  {
+    name: '0003-audit',
+    up: `
+-- Audit trail (DESIGN I5). Append-only and hash-chained: each entry's hash is SHA-256 over the
+-- previous entry's hash and the canonical JSON of the entry (server/services/audit.service.ts).
+-- seq is assigned under the lock on audit_head (not from a sequence: a rolled-back append would
+-- leave a gap, and a gap is what a deleted entry looks like).
+CREATE TABLE audit_entry (
+  seq bigint PRIMARY KEY CHECK (seq >= 1),
+  at timestamptz NOT NULL,
+  actor_kind text NOT NULL CHECK (actor_kind IN ('user', 'system')),
+  actor_user_id bigint,
+  actor_username text,
+  actor_role text,
+  action text NOT NULL,
+  resource_type text NOT NULL,
+  resource_id text,
+  decision text CHECK (decision IS NULL OR decision IN ('allow', 'needs-approval', 'deny')),
+  policy_version text,
+  pipeline_hash text,
+  detail jsonb NOT NULL DEFAULT '{}'::jsonb,
+  prev_hash text NOT NULL CHECK (prev_hash ~ '^[0-9a-f]{64}$'),
+  hash text NOT NULL UNIQUE CHECK (hash ~ '^[0-9a-f]{64}$')
+);
+CREATE INDEX audit_entry_at ON audit_entry(at);
+-- One row: the chain's head. Appends lock it (SELECT … FOR UPDATE), so the chain never forks.
+CREATE TABLE audit_head (
+  id integer PRIMARY KEY CHECK (id = 1),
+  seq bigint NOT NULL,
+  hash text NOT NULL,
+  checkpoint_id bigint NOT NULL
+);
+INSERT INTO audit_head (id, seq, hash, checkpoint_id) VALUES (1, 0, repeat('0', 64), 0);
+-- Signed checkpoints: the head (seq, hash) at a moment, signed with the coordinator's Ed25519 key;
+-- each one also covers the previous checkpoint's signature, so the checkpoints form a chain too.
+CREATE TABLE audit_checkpoint (
+  id bigint PRIMARY KEY CHECK (id >= 1),
+  seq bigint NOT NULL,
+  head_hash text NOT NULL,
+  at timestamptz NOT NULL,
+  key_id text NOT NULL,
+  prev_signature text NOT NULL,
+  signature text NOT NULL
+);
+CREATE FUNCTION audit_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+  RAISE EXCEPTION 'audit trail is append-only: % on % refused', TG_OP, TG_TABLE_NAME
+    USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER audit_entry_append_only BEFORE UPDATE OR DELETE ON audit_entry
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_entry_no_truncate BEFORE TRUNCATE ON audit_entry
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_checkpoint_append_only BEFORE UPDATE OR DELETE ON audit_checkpoint
+  FOR EACH ROW EXECUTE FUNCTION audit_append_only();
+CREATE TRIGGER audit_checkpoint_no_truncate BEFORE TRUNCATE ON audit_checkpoint
+  FOR EACH STATEMENT EXECUTE FUNCTION audit_append_only();
+-- The migrations run as the application role (Postgres mode: the control database's owner), so
+-- this takes the rights from the role the server uses. PGlite has only its superuser; the
+-- triggers still apply there.
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry, audit_checkpoint FROM PUBLIC;
+REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry, audit_checkpoint FROM CURRENT_USER;
+REVOKE DELETE, TRUNCATE ON audit_head FROM CURRENT_USER;
+`,
+  },
 ];
