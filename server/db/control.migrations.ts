@@ -133,7 +133,7 @@ CREATE INDEX job_event_job ON job_event(job_id, id);
 CREATE TABLE audit_entry (
   seq bigint PRIMARY KEY CHECK (seq >= 1),
   at timestamptz NOT NULL,
-  actor_kind text NOT NULL CHECK (actor_kind IN ('user', 'system')),
+  actor_kind text NOT NULL CHECK (actor_kind IN ('user', 'system', 'anonymous')),  -- anonymous: a failed login
   actor_user_id bigint,
   actor_username text,
   actor_role text,
