@@ -57,6 +57,10 @@ export const ERROR_CODES = {
   'LAB-E084': { status: 422, kind: 'user', zh: '输入无法合并', en: 'The inputs cannot be appended' },
   'LAB-E085': { status: 422, kind: 'user', zh: '关联键类型不一致', en: 'Join keys of incompatible types' },
   'LAB-E086': { status: 422, kind: 'user', zh: '不支持的流程文档版本', en: 'Unsupported pipeline document version' },
+  'LAB-E090': { status: 500, kind: 'operational', zh: '审计日志校验失败：记录被改动、删除或重排', en: 'Audit trail verification failed: entries were changed, deleted or reordered' },
+  'LAB-E091': { status: 500, kind: 'unexpected', zh: '审计记录格式错误', en: 'Malformed audit entry' },
+  'LAB-E092': { status: 500, kind: 'operational', zh: '审计签名密钥不可用', en: 'The audit signing key is unusable' },
+  'LAB-E093': { status: 503, kind: 'operational', zh: '审计日志无法写入，操作未执行', en: 'The audit trail could not be written; the action was not carried out' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
