@@ -61,6 +61,14 @@ export const ERROR_CODES = {
   'LAB-E091': { status: 500, kind: 'unexpected', zh: '审计记录格式错误', en: 'Malformed audit entry' },
   'LAB-E092': { status: 500, kind: 'operational', zh: '审计签名密钥不可用', en: 'The audit signing key is unusable' },
   'LAB-E093': { status: 503, kind: 'operational', zh: '审计日志无法写入，操作未执行', en: 'The audit trail could not be written; the action was not carried out' },
+  'LAB-E130': { status: 422, kind: 'user', zh: '策略无效', en: 'The policy is invalid' },
+  'LAB-E131': { status: 409, kind: 'user', zh: '策略已被他人修改，请基于最新版本编辑', en: 'The policy changed meanwhile; edit the latest version' },
+  'LAB-E132': { status: 409, kind: 'user', zh: '审批已失效（流程、参数、输入或策略已变更）', en: 'The approval is void (the pipeline, parameters, inputs or policy changed)' },
+  'LAB-E133': { status: 403, kind: 'user', zh: '不能审批或审核本人提交的任务', en: 'You cannot approve or review your own job' },
+  'LAB-E134': { status: 409, kind: 'user', zh: '任务当前不在此环节', en: 'The job is not at this step' },
+  'LAB-E135': { status: 422, kind: 'user', zh: '请填写理由', en: 'A reason is required' },
+  'LAB-E136': { status: 403, kind: 'user', zh: '隐私预算不足', en: 'Privacy budget exhausted' },
+  'LAB-E137': { status: 403, kind: 'user', zh: '策略不允许此操作', en: 'Policy does not allow this' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
