@@ -91,6 +91,38 @@ export interface ControlSchema {
     kind: string;
     data: ColumnType<unknown, string, string>;
   };
+  audit_entry: {
+    seq: number;
+    at: Date;
+    actor_kind: 'user' | 'system' | 'anonymous';
+    actor_user_id: number | null;
+    actor_username: string | null;
+    actor_role: string | null;
+    action: string;
+    resource_type: string;
+    resource_id: string | null;
+    decision: AuditDecision | null;
+    policy_version: string | null;
+    pipeline_hash: string | null;
+    detail: ColumnType<unknown, string, never>;
+    prev_hash: string;
+    hash: string;
+  };
+  audit_head: {
+    id: number;
+    seq: number;
+    hash: string;
+    checkpoint_id: number;
+  };
+  audit_checkpoint: {
+    id: number;
+    seq: number;
+    head_hash: string;
+    at: Date;
+    key_id: string;
+    prev_signature: string;
+    signature: string;
+  };
   city_snapshot: {
     id: number;
     seed: string;
@@ -100,6 +132,9 @@ export interface ControlSchema {
     loaded_at: Generated<Date>;
   };
 }
+
+/** What a policy decided about an audited action (null: no decision was involved). */
+export type AuditDecision = 'allow' | 'needs-approval' | 'deny';
 
 export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
 
