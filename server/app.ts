@@ -8,6 +8,7 @@ import { csrf } from './middleware/csrf/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
 import { requestLog } from './middleware/request-log/index.ts';
 import { session } from './middleware/session/index.ts';
+import { registerAuditRoutes } from './routes/audit.route.ts';
 import { registerAuthRoutes } from './routes/auth.route.ts';
 import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
@@ -51,6 +52,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthRoutes(app, deps, ttlMs);
   registerCatalogRoutes(app, deps);
   registerPipelineRoutes(app, deps);
+  registerAuditRoutes(app, deps);
   registerDocsRoutes(app);
   registerHomeRoutes(app);
 

@@ -12,6 +12,7 @@ import { readConfig, type LabConfig } from '../sandbox/store/lab-config.ts';
 import { openPostgres } from '../sandbox/store/postgres.database.ts';
 import { dropPostgres, roleUrl } from '../sandbox/store/topology.ts';
 import { parseCommandArgs, requireInt } from './cli/args.ts';
+import { runAuditCommand } from './cli/audit.command.ts';
 import { USAGE } from './cli/usage.ts';
 import { USER_ROLES, type UserRole } from './db/control.schema.ts';
 import { createLogger } from './lab/logger.ts';
@@ -113,6 +114,8 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     }
+    case 'audit':
+      return runAuditCommand(rest, cfg, logger);
     case 'reset': {
       const a = parseCommandArgs('reset', rest, { yes: { type: 'boolean' } });
       if (!a.yes) throw new LabError('LAB-E030', { detail: t('reset 会删除全部数据，请加 --yes 确认', 'reset deletes every database of this lab; confirm with --yes'), field: 'yes' });

@@ -13,10 +13,14 @@ Usage: npm run lab -- <command> [options]      (npm start = npm run lab -- start
                                  (roles: analyst officer researcher steward admin; stewards need --domain)
   worker --domain D              run one domain's worker (Postgres mode); it holds only that domain's
                                  credentials (LAB_DOMAIN_DATABASE_URL, else <LAB_DATA_DIR>/secrets/D.json)
+  audit verify [--json]          check the audit trail: every hash, no gaps, the signed checkpoints;
+                                 names the first bad entry; exit code 0 intact, 1 broken
+  audit checkpoint               sign the audit trail's head now (needs the signing key)
   reset --yes                    delete every database of this lab (embedded: the data folder)
   help                           this text
 
 Environment: PORT (8080), LAB_DATA_DIR (.lab-data/), DATABASE_URL (Postgres admin URL; unset = embedded
 PGlite), REDIS_URL (needed with DATABASE_URL), LAB_DEMO_PASSWORD, LAB_DB_PREFIX (lab),
-LAB_SEED_PERSONS (20000), LAB_LOG_LEVEL (info).
+LAB_SEED_PERSONS (20000), LAB_LOG_LEVEL (info), LAB_AUDIT_SIGNING_KEY_FILE (<LAB_DATA_DIR>/secrets/
+audit-signing-key.pem, created on first start), LAB_AUDIT_CHECKPOINT_MINUTES (10).
 `;

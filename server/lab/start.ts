@@ -12,6 +12,8 @@ import type { LabConfig } from '../../sandbox/store/lab-config.ts';
 import { redactUrl } from '../../sandbox/store/lab-config.ts';
 import { roleUrl } from '../../sandbox/store/topology.ts';
 import { buildApp } from '../app.ts';
+import { auditCheckpointMinutes, auditKeyPath, loadOrCreateAuditKey } from '../services/audit-key.ts';
+import { createAuditTrail, startAuditCheckpoints } from '../services/audit.service.ts';
 import { listenForResults } from '../services/job.service.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { DEMO_USERS, demoPassword, ensureDemoUsers } from './demo-users.ts';
@@ -66,6 +68,13 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   }
   const control = await openControl(cfg, logger);
   const stops: (() => Promise<void>)[] = [];
+  // The audit trail's signing key stays with the coordinator (a file, never the database).
+  const keyFile = auditKeyPath(cfg.dataDir);
+  const { key, created } = loadOrCreateAuditKey(keyFile);
+  if (created) logger.info({ keyFile, keyId: key.keyId }, 'audit signing key created');
+  if (!key.sign) logger.warn({ keyFile }, 'the audit key file holds only a public key: no checkpoints will be signed');
+  const audit = createAuditTrail(control, { key });
+  const checkpoints = startAuditCheckpoints(audit, { everyMs: auditCheckpointMinutes() * 60_000, logger });
 
   const snapshot = await control.kysely.selectFrom('city_snapshot').selectAll().executeTakeFirst();
   if (cfg.mode === 'embedded') {
@@ -134,6 +143,7 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
       logger.info('shutting down: closing the server, then workers and databases');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of stops) await s();
+      await checkpoints.stop(); // a last signed checkpoint over everything recorded
       await queue.close();
       await control.close();
     },

@@ -89,7 +89,7 @@ export function registerAuthRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps, ttlM
   app.openapi(logoutRoute, async (c) => {
     const s = c.var.session;
     if (s) {
-      await logout(deps.control, s.id);
+      await logout(deps.control, s.id, c.var.user);
       c.var.logger.info({ userId: c.var.user?.id }, 'signed out');
     }
     deleteCookie(c, SESSION_COOKIE, cookieOptions);

@@ -5,6 +5,7 @@ import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, UserRole } from '../db/control.schema.ts';
 import { clearFailedLogins, findUserByUsername, recordFailedLogin } from '../repositories/user.repository.ts';
 import { deleteExpiredSessions, deleteSession, findSessionWithUser, insertSession, touchSession } from '../repositories/session.repository.ts';
+import { ANONYMOUS_ACTOR, SYSTEM_ACTOR, auditTrailOf, userActor } from './audit.service.ts';
 
 /**
  * Passwords, logins and sessions. Decisions live here; the queries are in the repositories.
@@ -15,6 +16,8 @@ import { deleteExpiredSessions, deleteSession, findSessionWithUser, insertSessio
  * - CSRF token: 32 random bytes per session, returned at login, required on state-changing requests.
  * - Sessions expire after `ttlMs` without use (default 8 h) and are refreshed on use.
  * - Five consecutive failed logins lock the account for 15 minutes.
+ * - Every sign-in, refused sign-in, lockout and sign-out is written to the audit trail (a refused
+ *   sign-in as an anonymous actor naming the account, never the user name as typed).
  */
 
 /** `Algorithm.Argon2id`: the enum is an ambient const enum, which `isolatedModules` cannot read. */
@@ -93,23 +96,30 @@ export async function login(
 ): Promise<LoginResult> {
   const db = control.kysely;
   const now = opts.now ?? new Date();
-  const fail = (f: LoginFailure, e: LabError): LabError => { opts.onFailure?.(f); return e; };
+  const audit = auditTrailOf(control);
+  const fail = async (f: LoginFailure, e: LabError, lockedUntil?: Date): Promise<LabError> => {
+    opts.onFailure?.(f);
+    const account = { type: 'user', id: f.userId ?? null };
+    await audit.append({ actor: ANONYMOUS_ACTOR, action: 'auth.login-refused', resource: account, detail: { reason: f.reason } });
+    if (lockedUntil) await audit.append({ actor: SYSTEM_ACTOR, action: 'auth.lockout', resource: account, detail: { until: lockedUntil.toISOString(), failures: MAX_FAILED_LOGINS } });
+    return e;
+  };
   const user = await findUserByUsername(db, input.username);
   if (!user) {
     await verifyPassword(await dummyHash(), input.password);
-    throw fail({ reason: 'unknown-user' }, badLogin());
+    throw await fail({ reason: 'unknown-user' }, badLogin());
   }
   if (user.locked_until && user.locked_until.getTime() > now.getTime()) {
-    throw fail({ reason: 'locked', userId: user.id }, lockedError(user.locked_until, now));
+    throw await fail({ reason: 'locked', userId: user.id }, lockedError(user.locked_until, now));
   }
   const ok = await verifyPassword(user.password_hash, input.password);
-  if (user.disabled) throw fail({ reason: 'disabled', userId: user.id }, badLogin());
+  if (user.disabled) throw await fail({ reason: 'disabled', userId: user.id }, badLogin());
   if (!ok) {
     const after = await recordFailedLogin(db, user.id, now, MAX_FAILED_LOGINS, LOCK_MS);
     if (after.locked_until && after.locked_until.getTime() > now.getTime()) {
-      throw fail({ reason: 'locked-now', userId: user.id }, lockedError(after.locked_until, now));
+      throw await fail({ reason: 'locked-now', userId: user.id }, lockedError(after.locked_until, now), after.locked_until);
     }
-    throw fail({ reason: 'bad-password', userId: user.id }, badLogin());
+    throw await fail({ reason: 'bad-password', userId: user.id }, badLogin());
   }
   if (user.failed_logins !== 0 || user.locked_until) await clearFailedLogins(db, user.id);
   await deleteExpiredSessions(db, now);
@@ -117,6 +127,7 @@ export async function login(
   const csrfToken = randomBytes(32).toString('base64url');
   const expiresAt = new Date(now.getTime() + opts.ttlMs);
   await insertSession(db, { id: sessionIdOf(token), userId: user.id, csrfToken, now, expiresAt });
+  await audit.append({ actor: userActor(user), action: 'auth.login', resource: { type: 'user', id: user.id } });
   return {
     user: { id: user.id, username: user.username, displayName: user.display_name, role: user.role, domain: user.domain },
     token, csrfToken, expiresAt,
@@ -163,6 +174,8 @@ export async function resolveSession(
   };
 }
 
-export async function logout(control: Database<ControlSchema>, sessionId: string): Promise<void> {
+/** Ends a session; with `user` (a sign-out, not a session replaced at sign-in) it is written to the audit trail. */
+export async function logout(control: Database<ControlSchema>, sessionId: string, user?: SessionUser): Promise<void> {
   await deleteSession(control.kysely, sessionId);
+  if (user) await auditTrailOf(control).append({ actor: userActor(user), action: 'auth.logout', resource: { type: 'user', id: user.id } });
 }
