@@ -4,13 +4,13 @@ import {
   approxDp, chargeFromJson, chargeToJson, fitsBudget, jobCharge, NO_CHARGE, parallel, pureCharge, rhoForApproxDp, sameCharge,
   sequential, zcdpCharge, zcdpEpsilon, zcdpEpsilonBunSteinke, type Charge,
 } from './accounting.ts';
-import { formatRational, rational, toNumber } from './rational.ts';
+import { decimalCeil, formatRational, rational, toNumber } from './rational.ts';
 
 const r = (num: bigint, den = 1n) => rational(num, den);
 const show = (c: Charge) => ({ epsilon: formatRational(c.epsilon), rho: formatRational(c.rho) });
 
 /**
- * δ for ρ-zCDP at ε, the CKS 2020 (Corollary 13) formula evaluated independently of the code under
+ * δ for ρ-zCDP at ε, the CKS 2020 (§2.3) formula evaluated independently of the code under
  * test: the optimal order α solves (2α − 1)ρ − ε + ln(1 − 1/α) = 0 (bisection on the derivative).
  */
 function cksDelta(rho: number, eps: number): number {
@@ -116,5 +116,15 @@ describe('charge JSON', () => {
     let err: unknown;
     try { chargeFromJson(j); } catch (e) { err = e; }
     expect(isLabError(err) && err.code).toBe('LAB-E120');
+  });
+});
+
+describe('decimal charges', () => {
+  it('rounds up, exactly when the decimal fits', () => {
+    expect(decimalCeil(r(3n, 10n), 6)).toBe('0.3');
+    expect(decimalCeil(r(1n, 3n), 6)).toBe('0.333334');
+    expect(decimalCeil(r(2n), 6)).toBe('2');
+    expect(decimalCeil(r(1n, 3n), 0)).toBe('1');
+    expect(decimalCeil(r(0n), 6)).toBe('0');
   });
 });

@@ -6,7 +6,7 @@ import { add, compare, formatRational, maxOf, rational, readRational, toNumber, 
  *
  * A `Charge` is what releases cost one person, kept as two exact parts:
  * - `epsilon`: pure ε-DP, from discrete Laplace releases (sequential composition adds ε);
- * - `rho`: ρ-zCDP, from discrete Gaussian releases (Bun & Steinke 2016, Lemma 2.3: ρ adds up).
+ * - `rho`: ρ-zCDP, from discrete Gaussian releases (Bun & Steinke 2016: ρ adds up under composition).
  * A release that is ε-DP and one that is ρ-zCDP, in sequence, are (ε + ρ)-"mixed": both parts are
  * carried and converted to (ε, δ) only when compared with a budget or shown to a person.
  *
@@ -75,7 +75,7 @@ export function zcdpEpsilonBunSteinke(rho: number, delta: number): number {
 }
 
 /**
- * Canonne, Kamath & Steinke 2020, Corollary 13: ρ-zCDP ⇒ (ε, δ)-DP with
+ * Canonne, Kamath & Steinke 2020, §2.3 (conversion to approximate DP): ρ-zCDP ⇒ (ε, δ)-DP with
  * δ = exp((α−1)(αρ − ε)) · (1 − 1/α)^α / (α − 1) for every α > 1, i.e.
  * ε(α) = αρ + (α·ln(1 − 1/α) − ln(α − 1) + ln(1/δ)) / (α − 1).
  * We minimise over α (a grid on ln(α − 1), then golden-section search) and return the smaller of

@@ -16,6 +16,9 @@
  *   boundsFromCatalog(column, step?) → ClampBounds                       the catalog's bounds
  *   chargeOf(privacySpec) → Charge
  *
+ * Rationals (rational.ts): parseRational(input, field, code), formatRational(r) ("1/3"), toNumber(r),
+ *   decimalCeil(r, digits) ("0.333334": rounded up, for ledgers that keep ε as a decimal).
+ *
  * ε, ρ and lattice steps are exact rationals: `"0.5"`, `"1/3"` or `{ num, den }` (RationalInput);
  * δ is a number. Limits per query in `LIMITS` (ε ∈ [0.0001, 10], ρ ∈ [1e-10, 50], δ ∈ [1e-15, 1e-3]);
  * out of range → LAB-E120; bad bounds or step → LAB-E121; malformed cells/values → LAB-E122.
@@ -41,6 +44,6 @@ export {
   sequential, zcdpCharge, zcdpEpsilon, zcdpEpsilonBunSteinke,
   type Budget, type Charge, type ChargeJson, type JobCharge, type LevelPlan, type TablePlan,
 } from './accounting.ts';
-export { formatRational, parseRational, toNumber, type Rational, type RationalInput } from './rational.ts';
+export { decimalCeil, formatRational, parseRational, toNumber, type Rational, type RationalInput } from './rational.ts';
 export { bernoulliExp, sampleDiscreteGaussian, sampleDiscreteLaplace } from './samplers.ts';
 export { Rng } from './rng.ts';

@@ -172,30 +172,33 @@ interface Lattice { readonly step: Rational; readonly lower: bigint; readonly up
 
 const COUNT_LATTICE: Lattice = { step: rational(1n), lower: 0n, upper: 1n, sensitivity: 1n };
 
-/** Adds noise to `trueUnits` (an integer number of lattice steps). */
-function release(query: 'count' | 'sum', trueUnits: bigint, lattice: Lattice, p: Resolved, nonNegative: boolean, rng: Rng): NoisyValue {
-  assertReleaseRng(rng);
+/** One query's noise, worked out once: the sampler, the charge and the record (shared by every cell). */
+interface Prepared {
+  readonly sample: (rng: Rng) => bigint;
+  readonly step: Rational;
+  readonly charge: Charge;
+  readonly record: NoiseRecord;
+}
+
+function prepare(query: 'count' | 'sum', lattice: Lattice, p: Resolved, nonNegative: boolean): Prepared {
   const { step, sensitivity } = lattice;
-  let noisy: bigint;
+  let sample: (rng: Rng) => bigint;
   let noise: { readonly mechanism: 'discrete-laplace'; readonly scale: string } | { readonly mechanism: 'discrete-gaussian'; readonly sigma2: string };
   let varianceUnits: number;
   if (p.kind === 'laplace') {
     const scale = rational(sensitivity * p.epsilon.den, p.epsilon.num); // Δ/ε
-    noisy = trueUnits + sampleDiscreteLaplace(rng, scale);
+    sample = (rng) => sampleDiscreteLaplace(rng, scale);
     noise = { mechanism: 'discrete-laplace', scale: formatRational(scale) };
     varianceUnits = discreteLaplaceVariance(toNumber(scale));
   } else {
     const sigma2 = rational(sensitivity * sensitivity * p.rho.den, 2n * p.rho.num); // Δ²/(2ρ)
-    noisy = trueUnits + sampleDiscreteGaussian(rng, sigma2);
+    sample = (rng) => sampleDiscreteGaussian(rng, sigma2);
     noise = { mechanism: 'discrete-gaussian', sigma2: formatRational(sigma2) };
     varianceUnits = discreteGaussianVariance(toNumber(sigma2));
   }
-  if (nonNegative && noisy < 0n) noisy = 0n;
   const charge = chargeOfResolved(p);
-  const units = toSafeNumber(noisy);
-  const value = isInteger(step) ? toSafeNumber(noisy * step.num) : toNumber(mul(rational(noisy), step));
   const stepNumber = toNumber(step);
-  const record: NoiseRecord = {
+  const record: NoiseRecord = Object.freeze({
     query,
     ...noise,
     sensitivity: `${sensitivity}`,
@@ -207,8 +210,23 @@ function release(query: 'count' | 'sum', trueUnits: bigint, lattice: Lattice, p:
     charge: chargeToJson(charge),
     variance: varianceUnits * stepNumber * stepNumber,
     postProcessing: nonNegative ? 'clamp-at-zero' : 'none',
-  };
-  return { value, units, charge, record };
+  });
+  return { sample, step, charge, record };
+}
+
+/** Adds fresh noise to `trueUnits` (an integer number of lattice steps). */
+function apply(prepared: Prepared, trueUnits: bigint, rng: Rng): NoisyValue {
+  const { step } = prepared;
+  let noisy = trueUnits + prepared.sample(rng);
+  if (prepared.record.postProcessing === 'clamp-at-zero' && noisy < 0n) noisy = 0n;
+  const units = toSafeNumber(noisy);
+  const value = isInteger(step) ? toSafeNumber(noisy * step.num) : toNumber(mul(rational(noisy), step));
+  return { value, units, charge: prepared.charge, record: prepared.record };
+}
+
+function release(query: 'count' | 'sum', trueUnits: bigint, lattice: Lattice, p: Resolved, nonNegative: boolean, rng: Rng): NoisyValue {
+  assertReleaseRng(rng);
+  return apply(prepare(query, lattice, p, nonNegative), trueUnits, rng);
 }
 
 function countUnits(count: number | bigint, field = 'count'): bigint {
@@ -247,7 +265,8 @@ function clampToLattice(v: MeasureValue, lattice: Lattice, field: string): bigin
 }
 
 function sumUnits(data: SumInput, lattice: Lattice): bigint {
-  if ('values' in data) {
+  if (typeof data !== 'object' || data === null) throw new LabError('LAB-E122', { detail: t('和的输入应为 values 或 total', 'a sum needs values or a total') });
+  if ('values' in data && Array.isArray(data.values)) {
     let s = 0n;
     data.values.forEach((v, i) => { s += clampToLattice(v, lattice, `values[${i}]`); });
     return s;
@@ -364,7 +383,8 @@ export function noiseTable(cells: readonly TableCellInput[], spec: TableNoiseSpe
   const rng = options.rng ?? Rng.crypto();
   assertReleaseRng(rng);
   const r = resolveSpec(spec);
-  const nonNegativeCounts = spec.nonNegativeCounts ?? true;
+  const countQuery = r.count ? prepare('count', COUNT_LATTICE, r.count, spec.nonNegativeCounts ?? true) : undefined;
+  const sumQueries = r.sums.map((s) => ({ ...s, prepared: prepare('sum', s.lattice, s.privacy, s.lattice.lower >= 0n) }));
   const seen = new Map<string, Set<string>>();
   const malformed = (zh: string, en: string, field?: string): LabError => new LabError('LAB-E122', { ...(field ? { field } : {}), detail: t(zh, en) });
   const out = cells.map((cell, i): NoisyCell => {
@@ -377,14 +397,12 @@ export function noiseTable(cells: readonly TableCellInput[], spec: TableNoiseSpe
     if ((r.count !== undefined) !== (cell.count !== undefined) || sumNames.length !== r.sums.length || r.sums.some((s) => cell.sums?.[s.name] === undefined)) {
       throw malformed('单元格的统计量与规格不符', 'the cell\'s queries do not match the spec', `cells[${i}]`);
     }
-    const count = r.count && cell.count !== undefined
-      ? release('count', countUnits(cell.count, `cells[${i}].count`), COUNT_LATTICE, r.count, nonNegativeCounts, rng)
-      : undefined;
+    const count = countQuery && cell.count !== undefined ? apply(countQuery, countUnits(cell.count, `cells[${i}].count`), rng) : undefined;
     const sums: Record<string, NoisyValue> = {};
-    for (const s of r.sums) {
+    for (const s of sumQueries) {
       const total = cell.sums?.[s.name];
       if (total === undefined) continue; // checked above
-      sums[s.name] = release('sum', sumUnits({ total }, s.lattice), s.lattice, s.privacy, s.lattice.lower >= 0n, rng);
+      sums[s.name] = apply(s.prepared, sumUnits({ total }, s.lattice), rng);
     }
     return { level: cell.level, key: cell.key, ...(count ? { count } : {}), sums };
   });

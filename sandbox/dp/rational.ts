@@ -123,6 +123,20 @@ export function exactValue(v: number | bigint | string, field: string, code: Err
   return rational(BigInt(x), den);
 }
 
+/**
+ * A non-negative rational as a decimal string with at most `digits` fraction digits, rounded up
+ * (exact when it fits): for ledgers that keep ε as an exact decimal, a charge is never rounded down.
+ */
+export function decimalCeil(a: Rational, digits: number): string {
+  if (a.num < 0n || !Number.isInteger(digits) || digits < 0 || digits > 30) throw new LabError('LAB-E001', { detail: t('十进制格式化参数无效', 'invalid decimal formatting') });
+  const scale = 10n ** BigInt(digits);
+  const scaled = (a.num * scale + a.den - 1n) / a.den; // ⌈a·10^digits⌉
+  if (digits === 0) return `${scaled}`;
+  const whole = scaled / scale;
+  const frac = `${scaled % scale}`.padStart(digits, '0').replace(/0+$/, '');
+  return frac ? `${whole}.${frac}` : `${whole}`;
+}
+
 /** Reads back `formatRational` text of any size ("-3", "12/7"); null when malformed. */
 export function readRational(text: string): Rational | null {
   const m = /^(-?\d{1,400})(?:\/(\d{1,400}))?$/.exec(text);

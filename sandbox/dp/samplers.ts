@@ -4,7 +4,7 @@ import type { Rng } from './rng.ts';
 
 /*
  * Exact samplers after C. L. Canonne, G. Kamath, T. Steinke, "The Discrete Gaussian for
- * Differential Privacy", NeurIPS 2020, arXiv:2004.00010, Section 5 (Algorithms 1–3).
+ * Differential Privacy", NeurIPS 2020, arXiv:2004.00010, Algorithms 1–3 (exact sampling).
  *
  * Every quantity is an integer or a bigint rational; the only randomness is exact uniform integers
  * and Bernoulli(num/den) from `Rng`. There is no floating point on this path, so the output
