@@ -9,12 +9,14 @@ import { requestId } from './middleware/request-id/index.ts';
 import { requestLog } from './middleware/request-log/index.ts';
 import { session } from './middleware/session/index.ts';
 import { registerAuditRoutes } from './routes/audit.route.ts';
+import { registerApprovalRoutes } from './routes/approval.route.ts';
 import { registerAuthRoutes } from './routes/auth.route.ts';
 import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
 import { registerPipelineRoutes } from './routes/pipeline.route.ts';
+import { registerPolicyRoutes } from './routes/policy.route.ts';
 import { primeAuth } from './services/auth.service.ts';
 
 /**
@@ -52,6 +54,8 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthRoutes(app, deps, ttlMs);
   registerCatalogRoutes(app, deps);
   registerPipelineRoutes(app, deps);
+  registerApprovalRoutes(app, deps);
+  registerPolicyRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerDocsRoutes(app);
   registerHomeRoutes(app);

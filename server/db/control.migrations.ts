@@ -189,4 +189,87 @@ REVOKE UPDATE, DELETE, TRUNCATE ON audit_entry, audit_checkpoint FROM CURRENT_US
 REVOKE DELETE, TRUNCATE ON audit_head FROM CURRENT_USER;
 `,
   },
+  {
+    name: '0004-policies-approvals-budgets',
+    up: `
+-- Policy versions (DESIGN §5: policies and disclosure parameters are versioned; every decision
+-- records the version that made it). The highest version is the one in force.
+CREATE TABLE policy_version (
+  version integer PRIMARY KEY CHECK (version >= 1),
+  cedar text NOT NULL,
+  params jsonb NOT NULL,
+  hash text NOT NULL,
+  created_by bigint REFERENCES app_user(id),
+  comment text NOT NULL DEFAULT '',
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+-- Researchers work in projects; the privacy budget is kept per researcher and project.
+CREATE TABLE project (
+  id text PRIMARY KEY CHECK (id ~ '^[a-z][a-z0-9-]{1,63}$'),
+  name text NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE project_member (
+  project_id text NOT NULL REFERENCES project(id),
+  user_id bigint NOT NULL REFERENCES app_user(id),
+  PRIMARY KEY (project_id, user_id)
+);
+-- ε as exact decimals; the CHECK makes overspending impossible even for concurrent charges.
+CREATE TABLE dp_budget (
+  user_id bigint NOT NULL REFERENCES app_user(id),
+  project_id text NOT NULL REFERENCES project(id),
+  total numeric(12, 6) NOT NULL CHECK (total >= 0),
+  spent numeric(12, 6) NOT NULL DEFAULT 0 CHECK (spent >= 0),
+  CHECK (spent <= total),
+  PRIMARY KEY (user_id, project_id)
+);
+-- The job's state machine grows: awaiting_approval (an officer must approve first) and rejected.
+ALTER TABLE job DROP CONSTRAINT job_state_check;
+ALTER TABLE job ADD CONSTRAINT job_state_check
+  CHECK (state IN ('awaiting_approval', 'rejected', 'queued', 'running', 'succeeded', 'failed', 'cancelled'));
+ALTER TABLE job
+  ADD COLUMN requester_role text,
+  ADD COLUMN policy_version integer REFERENCES policy_version(version),
+  ADD COLUMN decision jsonb,            -- what the policy engine decided, and which policies
+  ADD COLUMN bound_hash text,           -- approvals are bound to it: DAG, parameters, inputs, policy version
+  ADD COLUMN approvals_required integer NOT NULL DEFAULT 0,
+  ADD COLUMN max_level integer,
+  ADD COLUMN domains jsonb,
+  ADD COLUMN project_id text REFERENCES project(id),
+  ADD COLUMN epsilon numeric(12, 6),
+  -- researchers' outputs: pending → released | returned | rejected (Airlock-like), null for staff
+  ADD COLUMN review_state text CHECK (review_state IN ('pending', 'released', 'returned', 'rejected'));
+-- One charge per job: a retried dispatch never charges twice.
+CREATE TABLE dp_charge (
+  job_id text PRIMARY KEY REFERENCES job(id),
+  user_id bigint NOT NULL REFERENCES app_user(id),
+  project_id text NOT NULL REFERENCES project(id),
+  epsilon numeric(12, 6) NOT NULL CHECK (epsilon > 0),
+  at timestamptz NOT NULL DEFAULT now()
+);
+CREATE TABLE approval (
+  id bigserial PRIMARY KEY,
+  job_id text NOT NULL REFERENCES job(id),
+  officer_id bigint NOT NULL REFERENCES app_user(id),
+  decision text NOT NULL CHECK (decision IN ('approve', 'reject')),
+  reason text NOT NULL DEFAULT '',
+  bound_hash text NOT NULL,
+  policy_version integer NOT NULL REFERENCES policy_version(version),
+  created_at timestamptz NOT NULL DEFAULT now(),
+  expires_at timestamptz NOT NULL,
+  UNIQUE (job_id, officer_id)
+);
+CREATE TABLE output_review (
+  id bigserial PRIMARY KEY,
+  job_id text NOT NULL REFERENCES job(id),
+  reviewer_id bigint NOT NULL REFERENCES app_user(id),
+  from_state text NOT NULL,
+  to_state text NOT NULL CHECK (to_state IN ('released', 'returned', 'rejected')),
+  reason text NOT NULL DEFAULT '',
+  at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX job_awaiting ON job(state) WHERE state = 'awaiting_approval';
+CREATE INDEX job_review ON job(review_state) WHERE review_state = 'pending';
+`,
+  },
 ];

@@ -74,6 +74,16 @@ export interface ControlSchema {
     error: ColumnType<unknown, string | null, string | null> | null;
     created_at: Generated<Date>;
     finished_at: Date | null;
+    requester_role: string | null;
+    policy_version: number | null;
+    decision: ColumnType<unknown, string | null, string | null> | null;
+    bound_hash: string | null;
+    approvals_required: Generated<number>;
+    max_level: number | null;
+    domains: ColumnType<unknown, string | null, string | null> | null;
+    project_id: string | null;
+    epsilon: ColumnType<string | null, string | null, string | null>;
+    review_state: ReviewState | null;
   };
   job_stage: {
     job_id: string;
@@ -123,6 +133,44 @@ export interface ControlSchema {
     prev_signature: string;
     signature: string;
   };
+  policy_version: {
+    version: number;
+    cedar: string;
+    params: ColumnType<unknown, string, never>;
+    hash: string;
+    created_by: number | null;
+    comment: Generated<string>;
+    created_at: Generated<Date>;
+  };
+  project: { id: string; name: string; created_at: Generated<Date> };
+  project_member: { project_id: string; user_id: number };
+  dp_budget: {
+    user_id: number;
+    project_id: string;
+    total: ColumnType<string, string, string>;
+    spent: ColumnType<string, string | undefined, string>;
+  };
+  dp_charge: { job_id: string; user_id: number; project_id: string; epsilon: ColumnType<string, string, never>; at: Generated<Date> };
+  approval: {
+    id: Generated<number>;
+    job_id: string;
+    officer_id: number;
+    decision: 'approve' | 'reject';
+    reason: string;
+    bound_hash: string;
+    policy_version: number;
+    created_at: Generated<Date>;
+    expires_at: Date;
+  };
+  output_review: {
+    id: Generated<number>;
+    job_id: string;
+    reviewer_id: number;
+    from_state: string;
+    to_state: 'released' | 'returned' | 'rejected';
+    reason: string;
+    at: Generated<Date>;
+  };
   city_snapshot: {
     id: number;
     seed: string;
@@ -136,7 +184,8 @@ export interface ControlSchema {
 /** What a policy decided about an audited action (null: no decision was involved). */
 export type AuditDecision = 'allow' | 'needs-approval' | 'deny';
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type JobState = 'awaiting_approval' | 'rejected' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+export type ReviewState = 'pending' | 'released' | 'returned' | 'rejected';
 
 export type UserRole = ControlSchema['app_user']['role'];
 export const USER_ROLES: readonly UserRole[] = ['analyst', 'officer', 'researcher', 'steward', 'admin'];

@@ -1,8 +1,14 @@
 import type { Database } from '../../sandbox/store/database.ts';
-import type { ControlSchema, JobState } from '../db/control.schema.ts';
+import type { ControlSchema, JobState, ReviewState } from '../db/control.schema.ts';
 import { jsonb } from './jsonb.ts';
 
 type Db = Database<ControlSchema>;
+
+export interface NewJob {
+  id: string; pipelineId: string; ownerId: number; spec: unknown; specHash: string; state: JobState;
+  requesterRole: string; policyVersion: number; decision: unknown; boundHash: string; approvalsRequired: number;
+  maxLevel: number; domains: readonly string[]; projectId: string | null; epsilon: string | null;
+}
 
 export const pipelineRepository = {
   insert: (db: Db, row: { id: string; ownerId: number; name: string; spec: unknown; specHash: string }) =>
@@ -14,12 +20,35 @@ export const pipelineRepository = {
 
 export const jobRepository = {
   /** Creates the job, its stages and its first event in one transaction. */
-  create: (db: Db, job: { id: string; pipelineId: string; ownerId: number; spec: unknown; specHash: string }, stages: readonly { id: string; domain: string }[]) =>
+  create: (db: Db, job: NewJob, stages: readonly { id: string; domain: string }[]) =>
     db.kysely.transaction().execute(async (trx) => {
-      await trx.insertInto('job').values({ id: job.id, pipeline_id: job.pipelineId, owner_id: job.ownerId, spec: jsonb(job.spec), spec_hash: job.specHash, state: 'queued' }).execute();
+      await trx.insertInto('job').values({
+        id: job.id, pipeline_id: job.pipelineId, owner_id: job.ownerId, spec: jsonb(job.spec), spec_hash: job.specHash, state: job.state,
+        requester_role: job.requesterRole, policy_version: job.policyVersion, decision: jsonb(job.decision), bound_hash: job.boundHash,
+        approvals_required: job.approvalsRequired, max_level: job.maxLevel, domains: jsonb(job.domains), project_id: job.projectId, epsilon: job.epsilon,
+      }).execute();
       if (stages.length) await trx.insertInto('job_stage').values(stages.map((s) => ({ job_id: job.id, stage_id: s.id, domain: s.domain, state: 'queued' as const }))).execute();
-      await trx.insertInto('job_event').values({ job_id: job.id, kind: 'state', data: jsonb({ state: 'queued', stages: stages.map((s) => ({ id: s.id, domain: s.domain, state: 'queued' })) }) }).execute();
+      await trx.insertInto('job_event').values({ job_id: job.id, kind: 'state', data: jsonb({ state: job.state, stages: stages.map((s) => ({ id: s.id, domain: s.domain, state: 'queued' })) }) }).execute();
     }),
+  /** Moves a job from `from` to `to` (false when it was not in `from`: another request got there first). */
+  transition: (db: Db, jobId: string, from: JobState, to: JobState, error?: unknown) =>
+    db.kysely.transaction().execute(async (trx) => {
+      const r = await trx.updateTable('job')
+        .set({ state: to, ...(error !== undefined ? { error: jsonb(error) } : {}), ...(to === 'rejected' || to === 'cancelled' ? { finished_at: new Date() } : {}) })
+        .where('id', '=', jobId).where('state', '=', from).executeTakeFirst();
+      if (Number(r.numUpdatedRows) === 0) return false;
+      if (to === 'rejected' || to === 'cancelled') await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', '=', 'queued').execute();
+      await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: to, ...(error !== undefined ? { error } : {}) }) }).execute();
+      return true;
+    }),
+  /** A queued job that cannot run after all (e.g. its privacy budget ran out): failed with the reason. */
+  refuse: (db: Db, jobId: string, error: { code: string; zh: string; en: string }) => jobRepository.transition(db, jobId, 'queued', 'failed', error),
+  setReviewState: (db: Db, jobId: string, from: ReviewState | null, to: ReviewState) =>
+    db.kysely.updateTable('job').set({ review_state: to }).where('id', '=', jobId)
+      .where((eb) => (from === null ? eb('review_state', 'is', null) : eb('review_state', '=', from))).executeTakeFirst()
+      .then((r) => Number(r.numUpdatedRows) > 0),
+  awaiting: (db: Db) => db.kysely.selectFrom('job').selectAll().where('state', '=', 'awaiting_approval').orderBy('created_at').limit(500).execute(),
+  pendingReview: (db: Db) => db.kysely.selectFrom('job').selectAll().where('review_state', '=', 'pending').orderBy('created_at').limit(500).execute(),
   find: (db: Db, id: string) => db.kysely.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst(),
   stages: (db: Db, jobId: string) =>
     db.kysely.selectFrom('job_stage').select(['stage_id', 'domain', 'state', 'error', 'finished_at']).where('job_id', '=', jobId).orderBy('stage_id').execute(),
@@ -31,7 +60,7 @@ export const jobRepository = {
    */
   finishStage: (db: Db, jobId: string, stageId: string, outcome: { state: 'succeeded'; result: unknown } | { state: 'failed'; error: unknown }) =>
     db.kysely.transaction().execute(async (trx) => {
-      const job = await trx.selectFrom('job').select(['state']).where('id', '=', jobId).forUpdate().executeTakeFirst();
+      const job = await trx.selectFrom('job').select(['state', 'requester_role']).where('id', '=', jobId).forUpdate().executeTakeFirst();
       if (!job || job.state === 'cancelled' || job.state === 'failed' || job.state === 'succeeded') return job?.state;
       const updated = await trx.updateTable('job_stage')
         .set(outcome.state === 'succeeded'
@@ -45,7 +74,9 @@ export const jobRepository = {
       if (outcome.state === 'failed') next = 'failed';
       else if (stages.every((s) => s.state === 'succeeded')) next = 'succeeded';
       const closing = next !== 'running';
-      await trx.updateTable('job').set({ state: next, ...(outcome.state === 'failed' ? { error: jsonb(outcome.error) } : {}), ...(closing ? { finished_at: new Date() } : {}) }).where('id', '=', jobId).execute();
+      // A researcher's output waits for an officer's review before it is released (Airlock-like).
+      const review = next === 'succeeded' && job.requester_role === 'researcher' ? { review_state: 'pending' as const } : {};
+      await trx.updateTable('job').set({ state: next, ...review, ...(outcome.state === 'failed' ? { error: jsonb(outcome.error) } : {}), ...(closing ? { finished_at: new Date() } : {}) }).where('id', '=', jobId).execute();
       if (next === 'failed') await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', 'in', ['queued', 'running']).execute();
       await trx.insertInto('job_event').values({ job_id: jobId, kind: 'stage', data: jsonb({ stage: stageId, state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) }) }).execute();
       await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: next, stages: stages.map((s) => ({ id: s.stage_id, domain: s.domain, state: s.stage_id === stageId ? outcome.state : s.state })) }) }).execute();
@@ -54,7 +85,7 @@ export const jobRepository = {
   cancel: (db: Db, jobId: string) =>
     db.kysely.transaction().execute(async (trx) => {
       const job = await trx.selectFrom('job').select(['state']).where('id', '=', jobId).forUpdate().executeTakeFirst();
-      if (!job || (job.state !== 'queued' && job.state !== 'running')) return job?.state;
+      if (!job || (job.state !== 'queued' && job.state !== 'running' && job.state !== 'awaiting_approval')) return job?.state;
       await trx.updateTable('job').set({ state: 'cancelled', finished_at: new Date() }).where('id', '=', jobId).execute();
       await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', 'in', ['queued', 'running']).execute();
       await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: 'cancelled' }) }).execute();

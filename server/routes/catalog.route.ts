@@ -1,6 +1,8 @@
 import { createRoute, z, type OpenAPIHono } from '@hono/zod-openapi';
 import { CLASSIFICATIONS, GEO_LEVELS, SEMANTIC_TYPES } from '../../sandbox/domains/catalog/index.ts';
+import { LabError } from '../../sandbox/errors/index.ts';
 import type { AppDeps } from '../app-deps.ts';
+import { authorize } from '../services/policy.service.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireAuth } from '../middleware/require-auth/index.ts';
 import { readCatalog, readGeography } from '../services/catalog.service.ts';
@@ -69,6 +71,11 @@ export const geographyRoute = createRoute({
 });
 
 export function registerCatalogRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): void {
-  app.openapi(catalogRoute, async (c) => c.json({ datasets: await readCatalog(deps.control) }, 200));
-  app.openapi(geographyRoute, async (c) => c.json({ units: await readGeography(deps.control) }, 200));
+  const may = async (c: { var: AppEnv['Variables'] }) => {
+    const u = c.var.user;
+    if (!u) throw new LabError('LAB-E011');
+    await authorize(deps.control, u, 'catalog.read', { type: 'Service', id: 'catalog' });
+  };
+  app.openapi(catalogRoute, async (c) => { await may(c); return c.json({ datasets: await readCatalog(deps.control) }, 200); });
+  app.openapi(geographyRoute, async (c) => { await may(c); return c.json({ units: await readGeography(deps.control) }, 200); });
 }

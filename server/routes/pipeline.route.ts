@@ -7,7 +7,9 @@ import type { AppDeps } from '../app-deps.ts';
 import type { AppEnv } from '../app-env.ts';
 import { languageOf } from '../errors/error-handler.ts';
 import { requireAuth } from '../middleware/require-auth/index.ts';
+import { approvalRepository } from '../repositories/approval.repository.ts';
 import { jobRepository } from '../repositories/job.repository.ts';
+import { authorize } from '../services/policy.service.ts';
 import { cancelStages, jobFor, savePipeline, startRun } from '../services/job.service.ts';
 import { pipelineDocumentComponents } from './pipeline-document.schema.ts';
 import { ErrorBodySchema, SESSION_AND_CSRF_SECURITY, SESSION_SECURITY, errors } from './common.schema.ts';
@@ -26,10 +28,16 @@ const ValidResultSchema = z.object({
 
 const StageSchema = z.object({ id: z.string(), domain: z.string(), state: z.string(), error: z.unknown().nullable() });
 const JobSchema = z.object({
-  id: z.string(), pipelineId: z.string(), state: z.enum(['queued', 'running', 'succeeded', 'failed', 'cancelled']),
+  id: z.string(), pipelineId: z.string(), state: z.enum(['awaiting_approval', 'rejected', 'queued', 'running', 'succeeded', 'failed', 'cancelled']),
   progress: z.number().openapi({ description: 'finished stages / stages' }), error: z.unknown().nullable(),
   createdAt: z.string(), finishedAt: z.string().nullable(), stages: z.array(StageSchema),
+  policyVersion: z.number().nullable().openapi({ description: 'the policy version that decided the run' }),
+  approvalsRequired: z.number().openapi({ description: 'distinct officers who must approve before the job runs (0: none)' }),
+  approvals: z.array(z.object({ officer: z.string(), decision: z.enum(['approve', 'reject']), reason: z.string(), at: z.string() })),
+  reviewState: z.enum(['pending', 'released', 'returned', 'rejected']).nullable().openapi({ description: "researchers' jobs: output review (Airlock-like); null for staff" }),
+  projectId: z.string().nullable(), epsilon: z.string().nullable().openapi({ description: 'ε charged to the project (researchers)' }),
 }).openapi('Job');
+export const RunBody = z.object({ projectId: z.string().min(1).max(64).optional().openapi({ description: "researchers: the project whose privacy budget pays (their only project when omitted)" }) }).strict().openapi('RunRequest');
 const ResultSchema = z.object({
   jobId: z.string(),
   tables: z.array(z.object({ stageId: z.string(), domain: z.string(), table: z.unknown().openapi({ description: 'ReleasedTable: columns, rows (keys, values, suppressed, rounded, allOfParent), guard summary' }) })),
@@ -52,7 +60,8 @@ export const createPipelineRoute = createRoute({
 export const runRoute = createRoute({
   method: 'post', path: '/api/pipelines/{id}/runs', tags: ['jobs'], summary: 'Run a saved pipeline: plans it into per-domain stages and queues them',
   security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const, request: { params: IdParam },
-  responses: { 202: { description: 'queued', content: { 'application/json': { schema: z.object({ jobId: z.string() }) } } }, 401: errors[401], 403: errors[403], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } }, 422: invalid, 503: { description: 'LAB-E021: no queue', content: { 'application/json': { schema: ErrorBodySchema } } } },
+  description: 'The body is optional: `{ "projectId": "…" }` (RunRequest) for researchers; staff send none.',
+  responses: { 202: { description: 'queued, or waiting for officers\' approval (state awaiting_approval) — decided by the policy in force', content: { 'application/json': { schema: z.object({ jobId: z.string(), state: z.enum(['queued', 'awaiting_approval']), approvalsRequired: z.number() }) } } }, 401: errors[401], 403: errors[403], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } }, 422: invalid, 503: { description: 'LAB-E021: no queue', content: { 'application/json': { schema: ErrorBodySchema } } } },
 });
 export const jobRoute = createRoute({
   method: 'get', path: '/api/jobs/{id}', tags: ['jobs'], summary: 'A job: state, progress, stages', security: SESSION_SECURITY, middleware: [requireAuth()] as const,
@@ -87,6 +96,7 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   // Documented as components generated from the validator's own schemas; bodies are checked by the
   // pipeline validator (which names node and field), not by zod here.
   for (const [name, schema] of Object.entries(pipelineDocumentComponents())) app.openAPIRegistry.registerComponent('schemas', name, schema);
+  app.openAPIRegistry.register('RunRequest', RunBody);
   const invalidResponse = (c: { req: { header(n: string): string | undefined } }, doc: unknown) => {
     const v = validatePipeline(doc);
     // A valid document must also be plannable: the planner refuses, e.g., a join across domains
@@ -103,7 +113,10 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     return u;
   };
 
+  const mayCreate = async (c: { var: AppEnv['Variables'] }) => { await authorize(deps.control, user(c), 'pipeline.create', { type: 'Service', id: 'pipelines' }); };
+
   app.openapi(validateRoute, async (c) => {
+    await mayCreate(c);
     const r = invalidResponse(c, await c.req.json());
     if (!r.ok) return c.json(r.body, 422);
     return c.json({
@@ -121,6 +134,7 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   });
 
   app.openapi(createPipelineRoute, async (c) => {
+    await mayCreate(c);
     const r = invalidResponse(c, await c.req.json());
     if (!r.ok) return c.json(r.body, 422);
     return c.json(await savePipeline(deps.control, user(c), r.v.pipeline), 201);
@@ -128,7 +142,16 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
 
   app.openapi(runRoute, async (c) => {
     if (!deps.queue) throw new LabError('LAB-E021');
-    return c.json(await startRun(deps.control, deps.queue, user(c), c.req.valid('param').id), 202);
+    const text = await c.req.text();
+    let raw: unknown = {};
+    if (text.trim()) {
+      try { raw = JSON.parse(text); } catch { throw new LabError('LAB-E002', { detail: t('请求体不是合法的 JSON', 'the body is not valid JSON') }); }
+    }
+    const parsed = RunBody.safeParse(raw);
+    if (!parsed.success) throw new LabError('LAB-E003', { field: parsed.error.issues[0]?.path.join('.') || 'body' });
+    const body = parsed.data;
+    const run = await startRun(deps.control, deps.queue, user(c), c.req.valid('param').id, { projectId: body.projectId });
+    return c.json({ jobId: run.jobId, state: run.state === 'queued' ? 'queued' as const : 'awaiting_approval' as const, approvalsRequired: run.approvalsRequired }, 202);
   });
 
   app.openapi(jobRoute, async (c) => {
@@ -139,11 +162,14 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       id: job.id, pipelineId: job.pipeline_id, state: job.state, progress: stages.length ? done / stages.length : 1, error: job.error ?? null,
       createdAt: iso(job.created_at) ?? '', finishedAt: iso(job.finished_at),
       stages: stages.map((s) => ({ id: s.stage_id, domain: s.domain, state: s.state, error: s.error ?? null })),
+      policyVersion: job.policy_version, approvalsRequired: job.approvals_required,
+      approvals: (await approvalRepository.forJob(deps.control.kysely, job.id)).map((a) => ({ officer: a.display_name, decision: a.decision, reason: a.reason, at: iso(a.created_at) ?? '' })),
+      reviewState: job.review_state, projectId: job.project_id, epsilon: job.epsilon,
     }, 200);
   });
 
   app.openapi(resultRoute, async (c) => {
-    const job = await jobFor(deps.control, user(c), c.req.valid('param').id);
+    const job = await jobFor(deps.control, user(c), c.req.valid('param').id, 'result.read');
     if (job.state !== 'succeeded') {
       throw new LabError('LAB-E071', { detail: t(`任务状态为 ${job.state}`, `the job is ${job.state}`) });
     }
@@ -152,7 +178,7 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   });
 
   app.openapi(cancelRoute, async (c) => {
-    const job = await jobFor(deps.control, user(c), c.req.valid('param').id);
+    const job = await jobFor(deps.control, user(c), c.req.valid('param').id, 'job.cancel');
     const state = await jobRepository.cancel(deps.control, job.id);
     // The stages still waiting are dropped and a running one is stopped inside its domain; a late
     // answer is ignored either way (the job is cancelled in the control database first).
@@ -175,7 +201,7 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
           after = e.id;
         }
         const current = await jobRepository.find(deps.control, job.id);
-        if (events.length === 0 && current && current.state !== 'queued' && current.state !== 'running') break;
+        if (events.length === 0 && current && current.state !== 'queued' && current.state !== 'running' && current.state !== 'awaiting_approval') break;
         await stream.sleep(events.length ? 0 : 400);
       }
     }) as never; // an SSE stream is a plain Response; the typed-response union of OpenAPIHono has no member for it

@@ -1,17 +1,20 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DOMAIN_IDS, isDomainId } from '../../sandbox/domains/domain-ids.ts';
-import { DEFAULT_STAFF_PARAMS } from '../../sandbox/disclosure/guard-params.ts';
 import { LabError, t } from '../../sandbox/errors/index.ts';
+import { planReads, type PlanReads } from '../../sandbox/plan/levels.ts';
 import { planPipeline } from '../../sandbox/plan/planner.ts';
+import { canonicalJson, type Resource } from '../../policies/engine.ts';
 import { validatePipeline, type ValidPipeline } from '../../sandbox/pipeline/validate.ts';
 import type { DeliveryResult, QueueDriver } from '../../sandbox/runtime/queue/queue-driver.ts';
 import type { StageOutcome } from '../../sandbox/runtime/worker/stage-outcome.ts';
 import type { StagePayload } from '../../sandbox/runtime/worker/stage-executor.ts';
 import type { Database } from '../../sandbox/store/database.ts';
-import type { ControlSchema } from '../db/control.schema.ts';
+import type { ControlSchema, JobState } from '../db/control.schema.ts';
+import { budgetRepository } from '../repositories/budget.repository.ts';
 import { jobRepository, pipelineRepository } from '../repositories/job.repository.ts';
 import type { SessionUser } from './auth.service.ts';
+import { activePolicy, authorize, decide, policyVersion, principalOf } from './policy.service.ts';
 
 type Db = Database<ControlSchema>;
 
@@ -31,15 +34,6 @@ function validOrThrow(doc: unknown): ValidPipeline {
   return v.pipeline;
 }
 
-/** Staff rules apply to staff; researchers need the differential-privacy path, which is not built yet. */
-function mayRun(user: SessionUser): void {
-  if (user.role === 'researcher') {
-    throw new LabError('LAB-E012', {
-      detail: t('研究人员的结果需经差分隐私与审核发布，该流程尚未开放', 'researcher results need differential privacy and output review, which are not available yet'),
-    });
-  }
-}
-
 /** Saves a pipeline the caller has validated (the route needs the full error list, so it validates). */
 export async function savePipeline(db: Db, user: SessionUser, p: ValidPipeline): Promise<{ id: string }> {
   const id = randomUUID();
@@ -47,41 +41,136 @@ export async function savePipeline(db: Db, user: SessionUser, p: ValidPipeline):
   return { id };
 }
 
-/** A pipeline the user may see: their own; officers and admins see all. Others: 404 (existence is not confirmed). */
+/** A pipeline the user may see (policy `pipeline.read`); others get 404: existence is not confirmed. */
 export async function pipelineFor(db: Db, user: SessionUser, id: string) {
   const row = await pipelineRepository.find(db, id);
-  if (!row || (row.owner_id !== user.id && user.role !== 'officer' && user.role !== 'admin')) {
+  const resource: Resource | undefined = row && { type: 'Pipeline', id: row.id, ownerId: row.owner_id, maxLevel: 1, domainCount: 1 };
+  if (!row || !resource || (await decide(db, user, 'pipeline.read', resource)).decision !== 'allow') {
     throw new LabError('LAB-E004', { detail: t('流程不存在', 'no such pipeline') });
   }
   return row;
 }
 
-export async function jobFor(db: Db, user: SessionUser, id: string) {
+export type JobRow = NonNullable<Awaited<ReturnType<typeof jobRepository.find>>>;
+
+/** The job as a policy resource. Released: staff jobs when finished; researchers' after review. */
+export function jobResource(job: JobRow): Resource {
+  const ownerRole = (job.requester_role ?? 'analyst') as 'analyst' | 'officer' | 'researcher' | 'steward' | 'admin';
+  const released = ownerRole === 'researcher' ? job.review_state === 'released' : job.state === 'succeeded';
+  const domains = Array.isArray(job.domains) ? job.domains.length : 1;
+  return { type: 'Job', id: job.id, ownerId: job.owner_id, ownerRole, maxLevel: job.max_level ?? 4, domainCount: domains, released };
+}
+
+/**
+ * A job the user may see (policy `job.read`; others get 404), then `action` decided by the policy
+ * in force (403 LAB-E137). A result that is not released yet is 409 LAB-E071 for its owner.
+ */
+export async function jobFor(db: Db, user: SessionUser, id: string, action: 'job.read' | 'job.cancel' | 'result.read' | 'result.export' = 'job.read'): Promise<JobRow> {
   const row = await jobRepository.find(db, id);
-  if (!row || (row.owner_id !== user.id && user.role !== 'officer' && user.role !== 'admin')) {
+  if (!row || (await decide(db, user, 'job.read', jobResource(row))).decision !== 'allow') {
     throw new LabError('LAB-E004', { detail: t('任务不存在', 'no such job') });
   }
+  if (action === 'job.read') return row;
+  const resource = jobResource(row);
+  if ((action === 'result.read' || action === 'result.export') && resource.type === 'Job' && !resource.released && row.owner_id === user.id) {
+    const why = row.review_state === 'pending' ? t('结果待审核', 'the output is waiting for review')
+      : row.review_state ? t(`审核结果：${row.review_state}`, `review outcome: ${row.review_state}`) : t(`任务状态为 ${row.state}`, `the job is ${row.state}`);
+    throw new LabError('LAB-E071', { detail: why });
+  }
+  await authorize(db, user, action, resource);
   return row;
 }
 
-/** Validates and plans the saved document again, records the job and its stages, then enqueues. */
-export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pipelineId: string): Promise<{ jobId: string }> {
-  mayRun(user);
+export interface RunOptions {
+  /** Researchers: the project whose privacy budget pays for the run (their only project when omitted). */
+  readonly projectId?: string | undefined;
+}
+
+/**
+ * What an approval is bound to: the exact document, the guard parameters the domains will apply,
+ * the datasets read, the policy version and bundle, the requester, and (researchers) project and ε.
+ * Any change gives another hash, and approvals given for the old one no longer count.
+ */
+export function runBinding(x: { specHash: string; guard: unknown; datasets: readonly string[]; policyVersion: number; policyHash: string; requesterId: number; projectId: string | null; epsilon: string | null }): string {
+  return createHash('sha256').update(canonicalJson({ ...x, datasets: [...x.datasets].sort() })).digest('hex');
+}
+
+function pipelineResource(id: string, ownerId: number, reads: PlanReads): Resource {
+  return { type: 'Pipeline', id, ownerId, maxLevel: reads.maxLevel, domainCount: reads.domains.length };
+}
+
+/**
+ * Runs a saved pipeline: validates and plans the document again, asks the policy in force, and
+ * records the job with the decision. Allowed: queued at once. Needs approval: the job waits for
+ * officers (approval.service). Denied: 403 LAB-E137 and nothing recorded but the audit entry.
+ */
+export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pipelineId: string, options: RunOptions = {}): Promise<{ jobId: string; state: JobState; approvalsRequired: number }> {
   const row = await pipelineFor(db, user, pipelineId);
   const p = validOrThrow(row.spec);
   const plan = planPipeline(p);
-  const jobId = randomUUID();
-  const stages = plan.stages.map((s) => {
-    if (s.kind !== 'domain') throw new LabError('LAB-E067');
-    return { id: s.id, domain: s.domain };
-  });
-  await jobRepository.create(db, { id: jobId, pipelineId, ownerId: user.id, spec: p.spec, specHash: specHash(p.spec) }, stages);
-  for (const s of plan.stages) {
-    if (s.kind !== 'domain') continue;
-    const payload: StagePayload = { jobId, stageId: s.id, pipeline: p.spec, guard: DEFAULT_STAFF_PARAMS };
-    await queue.enqueue({ key: `${jobId}.${s.id}`, domain: s.domain, payload }, { attempts: 3, backoffMs: 1000 });
+  for (const s of plan.stages) if (s.kind !== 'domain') throw new LabError('LAB-E067');
+  const reads = planReads(plan);
+  const engine = await activePolicy(db);
+  const decision = engine.decide(principalOf(user), 'pipeline.run', pipelineResource(pipelineId, row.owner_id, reads));
+  if (decision.decision === 'deny') {
+    throw new LabError('LAB-E137', {
+      detail: t(`策略 v${decision.policyVersion} 不允许运行该流程（读取的最高密级 L${reads.maxLevel}）`, `policy v${decision.policyVersion} does not allow this run (highest classification read: L${reads.maxLevel})`),
+    });
   }
-  return { jobId };
+  const researcher = user.role === 'researcher';
+  const projectId = researcher ? await researcherProject(db, user, options.projectId) : null;
+  const epsilon = researcher ? engine.params.dp.defaultEpsilon : null;
+  const guard = researcher ? engine.params.researcher : engine.params.staff;
+  const jobId = randomUUID();
+  const hash = specHash(p.spec);
+  const boundHash = runBinding({ specHash: hash, guard, datasets: plan.datasets, policyVersion: engine.version, policyHash: engine.hash, requesterId: user.id, projectId, epsilon });
+  const state: JobState = decision.decision === 'allow' ? 'queued' : 'awaiting_approval';
+  const stages = plan.stages.map((s) => ({ id: s.id, domain: s.kind === 'domain' ? s.domain : '' }));
+  await jobRepository.create(db, {
+    id: jobId, pipelineId, ownerId: user.id, spec: p.spec, specHash: hash, state,
+    requesterRole: user.role, policyVersion: engine.version, decision, boundHash,
+    approvalsRequired: decision.approvalsRequired, maxLevel: reads.maxLevel, domains: reads.domains, projectId, epsilon,
+  }, stages);
+  if (state === 'queued') await dispatch(db, queue, jobId);
+  return { jobId, state, approvalsRequired: decision.approvalsRequired };
+}
+
+async function researcherProject(db: Db, user: SessionUser, wanted: string | undefined): Promise<string> {
+  const projects = await budgetRepository.projectsOf(db.kysely, user.id);
+  if (wanted !== undefined) {
+    if (!projects.includes(wanted)) throw new LabError('LAB-E004', { detail: t('没有该项目', 'no such project'), field: 'projectId' });
+    return wanted;
+  }
+  const [only, ...more] = projects;
+  if (only === undefined) throw new LabError('LAB-E136', { detail: t('尚未加入任何项目（隐私预算按项目分配）', 'you are in no project (privacy budgets are granted per project)') });
+  if (more.length > 0) throw new LabError('LAB-E003', { detail: t('请指明项目', 'say which project'), field: 'projectId' });
+  return only;
+}
+
+/**
+ * Sends an approved (or allowed) job to its domains. Only a job still `queued` in the control
+ * database is sent; a researcher's job is charged its ε first, once (dp_charge is keyed by job),
+ * atomically (the budget row's CHECK refuses overspending even under concurrent charges).
+ */
+export async function dispatch(db: Db, queue: QueueDriver, jobId: string): Promise<void> {
+  const job = await jobRepository.find(db, jobId);
+  if (!job || job.state !== 'queued') return;
+  const engine = await policyVersion(db, job.policy_version ?? 1);
+  const researcher = job.requester_role === 'researcher';
+  if (researcher && job.project_id && job.epsilon) {
+    const charged = await budgetRepository.charge(db.kysely, { jobId, userId: job.owner_id, projectId: job.project_id, epsilon: job.epsilon });
+    if (!charged) {
+      await jobRepository.refuse(db, jobId, { code: 'LAB-E136', zh: '隐私预算不足，任务未运行', en: 'privacy budget exhausted; the job did not run' });
+      return;
+    }
+  }
+  const guard = researcher ? engine.params.researcher : engine.params.staff;
+  const dp = researcher && job.epsilon ? { epsilon: job.epsilon, mechanism: engine.params.dp.mechanism } : undefined;
+  for (const s of await jobRepository.stages(db, jobId)) {
+    if (!isDomainId(s.domain)) continue;
+    const payload: StagePayload = { jobId, stageId: s.stage_id, pipeline: job.spec, guard, ...(dp ? { dp } : {}) };
+    await queue.enqueue({ key: `${jobId}.${s.stage_id}`, domain: s.domain, payload }, { attempts: 3, backoffMs: 1000 });
+  }
 }
 
 /** Tells the queue to drop or stop every stage of a (cancelled) job, in whichever domain it is. */

@@ -18,6 +18,11 @@ export interface StagePayload {
   readonly stageId: string;
   readonly pipeline: unknown;
   readonly guard: StaffGuardParams;
+  /**
+   * Researchers' runs: differential privacy on every released value, ε charged by the
+   * coordinator before the stage was sent (policies: per researcher and project).
+   */
+  readonly dp?: { readonly epsilon: string; readonly mechanism: 'discrete-laplace' | 'discrete-gaussian' };
 }
 
 export const DEFAULT_STATEMENT_TIMEOUT_MS = 120_000;
@@ -83,6 +88,10 @@ export interface StageRunOptions {
  */
 export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: StageRunOptions = {}): Promise<ReleasedTable> {
   const stage = stageFor(domain, payload);
+  if (payload.dp) {
+    // Fail closed: a researcher's stage is never released without its noise.
+    throw new LabError('LAB-E137', { detail: t('本数据域尚不能执行差分隐私发布', 'this domain cannot make differentially private releases yet') });
+  }
   const releaseId = `${payload.jobId}:${payload.stageId}`;
   const key = await guardKey(db);
   const rows = await runStageQuery(db, stage, { ...options, fingerprintKey: key });
