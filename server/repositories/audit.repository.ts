@@ -1,4 +1,4 @@
-import type { Kysely, Selectable } from 'kysely';
+import { sql, type Kysely, type Selectable } from 'kysely';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { jsonb } from './jsonb.ts';
 
@@ -8,7 +8,8 @@ import { jsonb } from './jsonb.ts';
  * service can pass the caller's transaction.
  */
 type Db = Kysely<ControlSchema>;
-export type AuditEntryRow = Selectable<ControlSchema['audit_entry']>;
+/** A stored entry, with its time also as text to the microsecond (`at_text`, ISO 8601 UTC): what was hashed. */
+export type AuditEntryRow = Selectable<ControlSchema['audit_entry']> & { at_text: string };
 export type AuditCheckpointRow = Selectable<ControlSchema['audit_checkpoint']>;
 export type AuditHeadRow = Selectable<ControlSchema['audit_head']>;
 
@@ -53,7 +54,9 @@ export const auditRepository = {
   },
   /** Entries with seq >= `fromSeq`, in seq order. */
   entriesFrom: (db: Db, fromSeq: number, limit: number): Promise<AuditEntryRow[]> =>
-    db.selectFrom('audit_entry').selectAll().where('seq', '>=', fromSeq).orderBy('seq').limit(limit).execute(),
+    db.selectFrom('audit_entry').selectAll()
+      .select(sql<string>`to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"')`.as('at_text'))
+      .where('seq', '>=', fromSeq).orderBy('seq').limit(limit).execute(),
   /** The seq of the entry whose hash this is (the hash column is unique). */
   seqOfHash: async (db: Db, hash: string): Promise<number | undefined> =>
     (await db.selectFrom('audit_entry').select('seq').where('hash', '=', hash).executeTakeFirst())?.seq,

@@ -69,8 +69,12 @@ export type AuditActor =
 /** One entry as it is hashed and stored (seq and time assigned by the service). */
 export interface AuditRecord {
   readonly seq: number;
-  /** Whole milliseconds: what a JavaScript Date holds and what is stored, so the hash survives the round trip. */
-  readonly at: Date;
+  /**
+   * ISO 8601 in UTC with six fraction digits, exactly as Postgres stores a timestamptz
+   * (microseconds). The service takes whole milliseconds from its clock, so the last three digits
+   * are 000; an edit below the millisecond still changes this text and so the hash.
+   */
+  readonly at: string;
   readonly actor: AuditActor;
   readonly action: string;
   readonly resource: { readonly type: string; readonly id: string | null };
@@ -88,7 +92,7 @@ export function canonicalEntry(r: AuditRecord): string {
   return canonicalJson({
     v: AUDIT_FORMAT,
     seq: r.seq,
-    at: isoMillis(r.at),
+    at: r.at,
     actor,
     action: r.action,
     resource: { type: r.resource.type, id: r.resource.id },
@@ -107,6 +111,11 @@ export function entryHash(prevHash: string, r: AuditRecord): string {
 export function isoMillis(d: Date): string {
   if (Number.isNaN(d.getTime())) throw malformed('the time is not a valid date');
   return d.toISOString();
+}
+
+/** A JavaScript time as Postgres renders a timestamptz to microseconds (`2025-01-02T03:04:05.678000Z`). */
+export function isoMicros(d: Date): string {
+  return isoMillis(d).replace(/Z$/, '000Z');
 }
 
 /** What a checkpoint signs: the head at a moment and the previous checkpoint's signature. */

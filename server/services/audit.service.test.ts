@@ -28,11 +28,11 @@ describe('canonical JSON (RFC 8785 for the values an entry holds)', () => {
 
 describe('entry hash', () => {
   const record: AuditRecord = {
-    seq: 1, at: new Date(Date.UTC(2025, 0, 2, 3, 4, 5, 6)), actor: { kind: 'user', id: 7, username: 'ana', role: 'analyst' },
+    seq: 1, at: '2025-01-02T03:04:05.006000Z', actor: { kind: 'user', id: 7, username: 'ana', role: 'analyst' },
     action: 'job.run', resource: { type: 'job', id: 'j-1' }, decision: 'allow', policyVersion: '3', pipelineHash: null, detail: { state: 'queued' },
   };
   it('covers the previous hash and the canonical entry with every field, absent ones as null', () => {
-    const canonical = '{"action":"job.run","actor":{"id":7,"kind":"user","role":"analyst","username":"ana"},"at":"2025-01-02T03:04:05.006Z",'
+    const canonical = '{"action":"job.run","actor":{"id":7,"kind":"user","role":"analyst","username":"ana"},"at":"2025-01-02T03:04:05.006000Z",'
       + '"decision":"allow","detail":{"state":"queued"},"pipelineHash":null,"policyVersion":"3","resource":{"id":"j-1","type":"job"},"seq":1,"v":1}';
     expect(canonicalEntry(record)).toBe(canonical);
     expect(entryHash(GENESIS_HASH, record)).toBe(createHash('sha256').update(GENESIS_HASH + canonical).digest('hex'));
@@ -41,7 +41,7 @@ describe('entry hash', () => {
     const h = entryHash(GENESIS_HASH, record);
     expect(entryHash('1'.repeat(64), record)).not.toBe(h);
     expect(entryHash(GENESIS_HASH, { ...record, seq: 2 })).not.toBe(h);
-    expect(entryHash(GENESIS_HASH, { ...record, at: new Date(record.at.getTime() + 1) })).not.toBe(h);
+    expect(entryHash(GENESIS_HASH, { ...record, at: '2025-01-02T03:04:05.006001Z' })).not.toBe(h);
     expect(entryHash(GENESIS_HASH, { ...record, decision: 'deny' })).not.toBe(h);
     expect(entryHash(GENESIS_HASH, { ...record, detail: { state: 'queued', n: 1 } })).not.toBe(h);
     expect(entryHash(GENESIS_HASH, { ...record, actor: { kind: 'system' } })).not.toBe(h);

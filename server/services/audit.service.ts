@@ -5,7 +5,7 @@ import type { Database } from '../../sandbox/store/database.ts';
 import type { AuditDecision, ControlSchema } from '../db/control.schema.ts';
 import { auditRepository, type AuditCheckpointRow, type AuditEntryRow } from '../repositories/audit.repository.ts';
 import {
-  GENESIS_HASH, canonicalJson, checkpointMessage, entryHash,
+  GENESIS_HASH, canonicalJson, checkpointMessage, entryHash, isoMicros,
   type AuditActor, type AuditRecord, type JsonValue,
 } from './audit-chain.ts';
 import type { AuditKey } from './audit-key.ts';
@@ -163,7 +163,7 @@ export function recordOf(row: AuditEntryRow): AuditRecord {
     : { kind: row.actor_kind };
   return {
     seq: Number(row.seq),
-    at: new Date(row.at),
+    at: row.at_text,
     actor,
     action: row.action,
     resource: { type: row.resource_type, id: row.resource_id },
@@ -239,8 +239,8 @@ function makeTrail(control: Database<ControlSchema>, opts: AuditTrailOptions): A
         return await inTransaction(trx, async (db) => {
           const head = await auditRepository.lockHead(db);
           const seq = Number(head.seq) + 1;
-          const at = new Date(clock().getTime()); // whole milliseconds, as stored
-          const record: AuditRecord = { ...base, seq, at };
+          const at = new Date(clock().getTime()); // whole milliseconds: stored exactly
+          const record: AuditRecord = { ...base, seq, at: isoMicros(at) };
           const hash = entryHash(head.hash, record);
           const a = record.actor;
           await auditRepository.insertEntry(db, {
