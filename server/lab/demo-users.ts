@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, UserRole } from '../db/control.schema.ts';
+import { budgetRepository } from '../repositories/budget.repository.ts';
 import { hashPassword } from '../services/auth.service.ts';
+import { activePolicy } from '../services/policy.service.ts';
 import { createUser } from '../services/user.service.ts';
 
 export interface DemoUser { username: string; displayName: string; role: UserRole; domain?: DomainId; what: string }
@@ -44,4 +46,14 @@ export async function ensureDemoUsers(control: Database<ControlSchema>, password
       await createUser(control, { username: u.username, displayName: u.displayName, role: u.role, ...(u.domain ? { domain: u.domain } : {}), password });
     }
   }
+  // The demo researcher works in one project, with the default privacy budget of the policy.
+  const researcher = await control.kysely.selectFrom('app_user').select('id').where('username', '=', 'researcher').executeTakeFirst();
+  if (researcher && (await budgetRepository.projectsOf(control.kysely, researcher.id)).length === 0) {
+    const policy = await activePolicy(control);
+    await budgetRepository.ensureProject(control.kysely, DEMO_PROJECT, '流动人口年龄结构研究（演示）');
+    await budgetRepository.grant(control.kysely, { projectId: DEMO_PROJECT, userId: researcher.id, total: policy.params.dp.defaultProjectBudget });
+  }
 }
+
+/** The demo researcher's project. */
+export const DEMO_PROJECT = 'demo-floating-age';

@@ -27,4 +27,8 @@ export const stagePayloadSchema = z.object({
     maxLevels: z.number().int().min(1).max(1000),
     cellKeyNoise: z.object({ d: z.number().int().min(1).max(10) }).strict().optional(),
   }).strict(),
+  dp: z.object({
+    epsilon: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/),
+    mechanism: z.enum(['discrete-laplace', 'discrete-gaussian']),
+  }).strict().optional(),
 }).strict();
