@@ -11,10 +11,12 @@ import { session } from './middleware/session/index.ts';
 import { registerAuditRoutes } from './routes/audit.route.ts';
 import { registerApprovalRoutes } from './routes/approval.route.ts';
 import { registerAuthRoutes } from './routes/auth.route.ts';
+import { registerBudgetRoutes } from './routes/budget.route.ts';
 import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
+import { registerOperatorRoutes } from './routes/operator.route.ts';
 import { registerPipelineRoutes } from './routes/pipeline.route.ts';
 import { registerPolicyRoutes } from './routes/policy.route.ts';
 import { primeAuth } from './services/auth.service.ts';
@@ -56,7 +58,9 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerPipelineRoutes(app, deps);
   registerApprovalRoutes(app, deps);
   registerPolicyRoutes(app, deps);
+  registerBudgetRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerOperatorRoutes(app, deps);
   registerDocsRoutes(app);
   registerHomeRoutes(app);
 

@@ -1,10 +1,27 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
+import { serveStatic } from '@hono/node-server/serve-static';
+import type { MiddlewareHandler } from 'hono';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { AppEnv } from '../app-env.ts';
 
 /**
- * The landing page a person sees when opening the URL the lab prints. Static, bilingual, no
- * scripts (the CSP forbids inline ones). The workspace UI replaces it when it is built.
+ * The browser workspace (workspace-ui/, built by `npm run build:ui` into workspace-ui/dist; `npm
+ * start` builds it when it is missing or older than its sources). Served from here:
+ *
+ * - `/assets/*`: the bundle's files. Their names carry a content hash, so they are cached for a
+ *   year; a `.gz` beside a file is sent to browsers that accept gzip.
+ * - `/` and every other GET outside `/api/` and `/assets/` (the workspace's own paths such as
+ *   `/editor` or `/catalog`): `index.html`, never cached, so a rebuilt UI is picked up on reload.
+ *
+ * Without a built UI (tests that build only the API, a checkout where the build failed) `/` is a
+ * static bilingual landing page. Both pages load only same-origin files: the CSP forbids inline
+ * scripts and styles.
  */
+
+export const DEFAULT_UI_DIR = fileURLToPath(new URL('../../workspace-ui/dist/', import.meta.url));
+
 const PAGE = `<!doctype html>
 <html lang="zh-CN">
 <head>
@@ -23,7 +40,8 @@ const PAGE = `<!doctype html>
   <li>登录 <span class="en">Sign in</span>: <code>POST /api/auth/login</code> — 演示账号见启动输出 <span class="en">(demo logins are printed at start)</span></li>
   <li>数据目录（需登录）<span class="en">Catalog (signed in)</span>: <a href="/api/catalog"><code>/api/catalog</code></a></li>
 </ul>
-<p class="en">The drag-and-drop workspace is served here once it is built (<code>workspace-ui/</code>).</p>
+<p>工作台尚未构建：运行 <code>npm run build:ui</code> 或重新 <code>npm start</code>。<br>
+<span class="en">The drag-and-drop workspace is not built: run <code>npm run build:ui</code>, or <code>npm start</code> again.</span></p>
 </body>
 </html>`;
 
@@ -34,7 +52,53 @@ const CSS = `  body { font-family: system-ui, "PingFang SC", "Microsoft YaHei", 
   code { background: #f6f8fa; padding: .1rem .3rem; border-radius: 4px; }
 `;
 
-export function registerHomeRoutes(app: OpenAPIHono<AppEnv>): void {
-  app.get('/', (c) => c.html(PAGE));
+export interface HomeOptions {
+  /** The built workspace (default: workspace-ui/dist of this checkout). */
+  readonly uiDir?: string;
+}
+
+/** index.html of the built UI, re-read when the file changes (a rebuild while the lab runs). */
+function indexPage(uiDir: string): () => string | undefined {
+  let cached: { mtimeMs: number; html: string } | undefined;
+  const file = join(uiDir, 'index.html');
+  return () => {
+    let mtimeMs: number;
+    try {
+      mtimeMs = statSync(file).mtimeMs;
+    } catch {
+      cached = undefined;
+      return undefined;
+    }
+    if (!cached || cached.mtimeMs !== mtimeMs) cached = { mtimeMs, html: readFileSync(file, 'utf8') };
+    return cached.html;
+  };
+}
+
+export function registerHomeRoutes(app: OpenAPIHono<AppEnv>, options: HomeOptions = {}): void {
+  const uiDir = options.uiDir ?? DEFAULT_UI_DIR;
+  const page = indexPage(uiDir);
+  let assets: MiddlewareHandler | undefined;
+
   app.get('/assets/home.css', (c) => c.body(CSS, 200, { 'content-type': 'text/css; charset=utf-8' }));
+  app.get('/assets/*', async (c, next) => {
+    // Created on first use: the UI may be built after the server started.
+    if (!assets) {
+      if (!existsSync(join(uiDir, 'assets'))) return next();
+      assets = serveStatic({
+        root: uiDir,
+        precompressed: true,
+        onFound: (_path, ctx) => { ctx.header('cache-control', 'public, max-age=31536000, immutable'); },
+      });
+    }
+    return assets(c, next);
+  });
+  app.get('*', (c) => {
+    const path = c.req.path;
+    // API paths and file names (e.g. /favicon.ico) are never the workspace's own pages.
+    if (path.startsWith('/api/') || path === '/api' || path.startsWith('/assets/') || /\.[A-Za-z0-9]+$/.test(path)) return c.notFound();
+    const html = page();
+    if (html === undefined) return path === '/' ? c.html(PAGE) : c.notFound();
+    c.header('cache-control', 'no-cache');
+    return c.html(html);
+  });
 }

@@ -1,0 +1,425 @@
+import '@xyflow/react/dist/style.css';
+import { CaretRightOutlined, DeleteOutlined, ExpandOutlined, RedoOutlined, SaveOutlined, UndoOutlined } from '@ant-design/icons';
+import {
+  Background, BackgroundVariant, Controls, MiniMap, Panel, ReactFlow, ReactFlowProvider, applyNodeChanges, useConnection, useReactFlow,
+  type Connection as FlowConnection, type Edge, type FinalConnectionState, type IsValidConnection, type NodeChange, type EdgeChange,
+} from '@xyflow/react';
+import { Alert, App, Badge, Button, Divider, Input, Select, Space, Spin, Tabs, Tag, Tooltip, Typography } from 'antd';
+import type { TFunction } from 'i18next';
+import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
+import { useTranslation } from 'react-i18next';
+import { errorText } from '../app/errors.ts';
+import { useCatalog, useOperators } from '../api/resources.ts';
+import type { CatalogDataset, ErrorBody, OperatorInfo, OperatorRegistry } from '../api/types.ts';
+import { inputColumns, upstreamDatasets } from '../editor/columns.ts';
+import { EXAMPLES } from '../editor/examples.ts';
+import { Inspector } from '../editor/Inspector.tsx';
+import {
+  addNode, commit, connect, newNodeId, connectionProblem, edgeId, emptyDoc, fromDocument, historyOf, moveNodes, redo, removeElements, undo, updateNode, upstream,
+  type ConnectionProblem, type EditorDoc, type EditorNode, type History, type PortsOf, type XY,
+} from '../editor/model.ts';
+import type { NodeStatus } from '../editor/node-status.ts';
+import { NODE_TYPES, type OperatorFlowNode, type OperatorNodeData } from '../editor/OperatorNode.tsx';
+import { DRAG_TYPE, Palette } from '../editor/Palette.tsx';
+import { ErrorList, RunPanel } from '../editor/RunPanel.tsx';
+import { missingRequired, startParams } from '../editor/schema.ts';
+import { useRun } from '../editor/useRun.ts';
+import { useValidation, validationKey } from '../editor/useValidation.ts';
+import { useLang } from '../i18n/index.ts';
+
+/** The pipeline editor: palette, canvas, inspector, and the problems / run / result panel. */
+export default function EditorPage() {
+  const { t } = useTranslation();
+  const operators = useOperators();
+  const catalog = useCatalog();
+  const failed = operators.error ?? catalog.error;
+  if (failed) return <Alert type="error" showIcon message={t('editor.loadFailed')} description={errorText(failed, t)} />;
+  if (!operators.data || !catalog.data) return <div className="lab-center"><Spin /></div>;
+  return (
+    <ReactFlowProvider>
+      <Editor registry={operators.data} catalog={catalog.data.datasets} />
+    </ReactFlowProvider>
+  );
+}
+
+function problemText(t: TFunction, p: ConnectionProblem): string {
+  switch (p.kind) {
+    case 'self': return t('connect.self');
+    case 'unknown-port': return t('connect.unknownPort');
+    case 'type-mismatch': return t('connect.typeMismatch', { from: t(`portType.${p.from}`), to: t(`portType.${p.to}`) });
+    case 'cycle': return t('connect.cycle');
+  }
+}
+
+/** While a connection is dragged over a port that refuses it, say why. */
+function ConnectionHint({ problemOf }: { problemOf: (c: FlowConnection) => ConnectionProblem | undefined }) {
+  const { t } = useTranslation();
+  const connection = useConnection();
+  if (!connection.inProgress || !connection.toHandle || connection.isValid !== false) return null;
+  const from = connection.fromHandle;
+  const to = connection.toHandle;
+  const c = from.type === 'source'
+    ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
+    : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
+  const p = problemOf(c);
+  if (!p) return null;
+  return <Panel position="top-center"><div className="lab-connect-hint" role="status" data-testid="connect-hint">{problemText(t, p)}</div></Panel>;
+}
+
+function summaryOf(node: EditorNode, op: OperatorInfo | undefined, catalog: readonly CatalogDataset[], pick: (b: { zh: string; en: string } | undefined) => string, t: TFunction): string {
+  if (!op) return '';
+  const parts: string[] = [];
+  for (const [name, schema] of Object.entries(op.params.properties ?? {})) {
+    const v = node.params[name];
+    if (typeof v === 'string' && v) {
+      if (op.ui[name]?.widget === 'dataset') parts.push(pick(catalog.find((d) => d.id === v)?.label) || v);
+      else if (schema.enum) parts.push(t(`enum.${v}`, { defaultValue: v }));
+      else parts.push(v);
+    } else if (Array.isArray(v) && v.length) {
+      parts.push(v.every((x) => typeof x === 'string') ? v.join(', ') : v.map((x) => (typeof x === 'object' && x !== null ? Object.values(x).filter((y) => typeof y === 'string').join(' = ') : String(x))).join('; '));
+    }
+    if (parts.length >= 2) break;
+  }
+  return parts.join(' · ');
+}
+
+const isTyping = (target: EventTarget | null): boolean => {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || target.closest('.monaco-editor') !== null;
+};
+
+function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: readonly CatalogDataset[] }) {
+  const { t } = useTranslation();
+  const { lang, pick } = useLang();
+  const { message } = App.useApp();
+  const flow = useReactFlow<OperatorFlowNode>();
+  const ops = useMemo(() => new Map(registry.operators.map((o) => [o.ref, o])), [registry]);
+  const portsOf: PortsOf = useCallback((ref) => ops.get(ref), [ops]);
+
+  const [history, setHistory] = useState<History>(() => historyOf(emptyDoc(t('editor.untitled'))));
+  const doc = history.present;
+  const apply = useCallback((f: (d: EditorDoc) => EditorDoc, group?: string) => { setHistory((h) => commit(h, f(h.present), group)); }, []);
+  const [selectedId, setSelectedId] = useState<string | undefined>();
+  const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
+  const validation = useValidation(doc, lang);
+  const { run, start, save, cancel } = useRun();
+  const [tab, setTab] = useState('problems');
+  const [saving, setSaving] = useState(false);
+  const docKey = useMemo(() => validationKey(doc), [doc]);
+
+  // ---- statuses --------------------------------------------------------------------------
+  const errorsByNode = useMemo(() => {
+    const m = new Map<string, ErrorBody[]>();
+    for (const e of validation.errors) if (e.nodeId) m.set(e.nodeId, [...(m.get(e.nodeId) ?? []), e]);
+    return m;
+  }, [validation.errors]);
+  const globalErrors = validation.errors.filter((e) => !e.nodeId);
+
+  const runStateOf = useMemo(() => {
+    const m = new Map<string, string>();
+    if (run.docKey !== docKey) return m;
+    const rank: Record<string, number> = { failed: 3, cancelled: 2, queued: 1, running: 1, succeeded: 0 };
+    for (const s of run.stages) {
+      for (const id of upstream(doc, s.id)) {
+        const prev = m.get(id);
+        if (prev === undefined || (rank[s.state] ?? 0) > (rank[prev] ?? 0)) m.set(id, s.state);
+      }
+    }
+    return m;
+  }, [run.stages, run.docKey, docKey, doc]);
+
+  const statusOf = useCallback((n: EditorNode): NodeStatus => {
+    const r = runStateOf.get(n.id);
+    if (r === 'failed') return 'failed';
+    if (r === 'queued' || r === 'running') return 'queued';
+    if (r === 'succeeded') return 'done';
+    if (errorsByNode.has(n.id)) return 'invalid';
+    const op = ops.get(n.op);
+    if (!op) return 'invalid';
+    const unconnected = Object.keys(op.inputs).some((port) => !doc.edges.some((e) => e.target === n.id && e.targetPort === port));
+    if (unconnected || missingRequired(op.params, n.params).length > 0) return 'unconfigured';
+    if (validation.status === 'checking') return 'checking';
+    if (validation.status === 'valid') return 'ready';
+    return 'unconfigured';
+  }, [runStateOf, errorsByNode, ops, doc.edges, validation.status]);
+
+  const dataOf = useCallback((n: EditorNode): OperatorNodeData => {
+    const op = ops.get(n.op);
+    const errors = errorsByNode.get(n.id) ?? [];
+    const portProblems: Record<string, string> = {};
+    for (const e of errors) if (e.field?.startsWith('inputs.')) portProblems[e.field.slice('inputs.'.length)] = e.message;
+    const stageError = run.docKey === docKey ? run.stageErrors[n.id] : undefined;
+    return {
+      title: n.label || pick(op?.label) || n.op,
+      opLabel: pick(op?.label) || n.op,
+      category: op?.category ?? 'unknown',
+      inputs: Object.entries(op?.inputs ?? {}),
+      outputs: Object.entries(op?.outputs ?? {}),
+      status: statusOf(n),
+      problems: [...errors.map((e) => e.message), ...(stageError ? [`${stageError.code} ${pick(stageError)}`] : [])],
+      portProblems,
+      summary: summaryOf(n, op, catalog, pick, t),
+    };
+  }, [ops, errorsByNode, statusOf, pick, catalog, t, run.docKey, run.stageErrors, docKey]);
+
+  // ---- React Flow state (positions while dragging, measured sizes, selection) -------------------
+  const [nodes, setNodes] = useState<OperatorFlowNode[]>([]);
+  useEffect(() => {
+    setNodes((prev) => {
+      const byId = new Map(prev.map((n) => [n.id, n]));
+      return doc.nodes.map((n): OperatorFlowNode => {
+        const old = byId.get(n.id);
+        const data = dataOf(n);
+        return old
+          ? { ...old, position: old.dragging ? old.position : n.position, data }
+          : { id: n.id, type: 'operator', position: n.position, data, selected: n.id === selectedId };
+      });
+    });
+  }, [doc.nodes, dataOf, selectedId]);
+
+  const onNodesChange = useCallback((changes: NodeChange<OperatorFlowNode>[]) => {
+    setNodes((nds) => applyNodeChanges(changes, nds));
+    for (const c of changes) {
+      if (c.type === 'select' && c.selected) setSelectedId(c.id);
+      if (c.type === 'select' && !c.selected) setSelectedId((cur) => (cur === c.id ? undefined : cur));
+    }
+  }, []);
+
+  const onEdgesChange = useCallback((changes: EdgeChange[]) => {
+    setSelectedEdges((cur) => {
+      const next = new Set(cur);
+      for (const c of changes) if (c.type === 'select') { if (c.selected) next.add(c.id); else next.delete(c.id); }
+      return next;
+    });
+  }, []);
+
+  const edges: Edge[] = useMemo(() => doc.edges.map((e) => {
+    const id = edgeId(e);
+    const type = ops.get(doc.nodes.find((n) => n.id === e.source)?.op ?? '')?.outputs[e.sourcePort] ?? 'rows';
+    return { id, source: e.source, target: e.target, sourceHandle: e.sourcePort || null, targetHandle: e.targetPort, selected: selectedEdges.has(id), className: `lab-edge lab-edge-${type}`, type: 'smoothstep' };
+  }), [doc.edges, doc.nodes, ops, selectedEdges]);
+
+  // ---- editing -------------------------------------------------------------------------------
+  const toConnection = (c: FlowConnection | Edge) => ({ source: c.source, sourcePort: c.sourceHandle ?? '', target: c.target, targetPort: c.targetHandle ?? '' });
+  const problemOf = useCallback((c: FlowConnection) => connectionProblem(doc, portsOf, toConnection(c)), [doc, portsOf]);
+  const isValidConnection: IsValidConnection = useCallback((c) => problemOf(c as FlowConnection) === undefined, [problemOf]);
+
+  const onConnect = useCallback((c: FlowConnection) => {
+    const conn = toConnection(c);
+    if (connectionProblem(doc, portsOf, conn)) return;
+    apply((d) => connect(d, conn));
+  }, [apply, doc, portsOf]);
+
+  const onConnectEnd = useCallback((_e: MouseEvent | TouchEvent, state: FinalConnectionState) => {
+    if (state.isValid !== false || !state.toHandle || !state.fromHandle) return;
+    const from = state.fromHandle;
+    const to = state.toHandle;
+    const c = from.type === 'source'
+      ? { source: from.nodeId, sourceHandle: from.id ?? null, target: to.nodeId, targetHandle: to.id ?? null }
+      : { source: to.nodeId, sourceHandle: to.id ?? null, target: from.nodeId, targetHandle: from.id ?? null };
+    const p = problemOf(c);
+    if (p) void message.warning({ content: problemText(t, p), key: 'connect' });
+  }, [problemOf, message, t]);
+
+  const select = useCallback((id: string | undefined) => {
+    setSelectedId(id);
+    setNodes((nds) => nds.map((n) => ({ ...n, selected: n.id === id })));
+  }, []);
+
+  const docRef = useRef(doc);
+  docRef.current = doc;
+  const addOperator = useCallback((op: OperatorInfo, at?: XY) => {
+    const current = docRef.current;
+    const last = current.nodes[current.nodes.length - 1];
+    const position = at ?? (last ? { x: last.position.x + 240, y: last.position.y } : { x: 0, y: 0 });
+    const id = newNodeId(current, op.id);
+    apply((d) => addNode(d, { id, op: op.ref, params: startParams(op.params), position }, op.id).doc);
+    select(id);
+  }, [apply, select]);
+
+  const onDrop = useCallback((e: DragEvent<HTMLDivElement>) => {
+    const ref = e.dataTransfer.getData(DRAG_TYPE);
+    const op = ops.get(ref);
+    if (!op) return;
+    e.preventDefault();
+    addOperator(op, flow.screenToFlowPosition({ x: e.clientX, y: e.clientY }));
+  }, [ops, flow, addOperator]);
+
+  const onDelete = useCallback(({ nodes: ns, edges: es }: { nodes: OperatorFlowNode[]; edges: Edge[] }) => {
+    apply((d) => removeElements(d, ns.map((n) => n.id), es.map((e) => e.id)));
+    if (ns.some((n) => n.id === selectedId)) setSelectedId(undefined);
+  }, [apply, selectedId]);
+
+  const deleteSelected = () => {
+    void flow.deleteElements({ nodes: nodes.filter((n) => n.selected), edges: edges.filter((e) => e.selected) });
+  };
+
+  const onUndo = useCallback(() => { setHistory(undo); }, []);
+  const onRedo = useCallback(() => { setHistory(redo); }, []);
+
+  useEffect(() => {
+    const onKey = (e: KeyboardEvent) => {
+      if (isTyping(e.target)) return;
+      const mod = e.ctrlKey || e.metaKey;
+      if (mod && e.key.toLowerCase() === 'z' && !e.shiftKey) { e.preventDefault(); onUndo(); }
+      else if (mod && ((e.key.toLowerCase() === 'z' && e.shiftKey) || e.key.toLowerCase() === 'y')) { e.preventDefault(); onRedo(); }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => { window.removeEventListener('keydown', onKey); };
+  }, [onUndo, onRedo]);
+
+  const loadExample = (file: string) => {
+    const ex = EXAMPLES.find((x) => x.file === file);
+    if (!ex) return;
+    setHistory((h) => commit(h, fromDocument(ex.doc, portsOf)));
+    setSelectedId(undefined);
+    void message.info({ content: t('editor.exampleLoaded', { name: ex.doc.name }), key: 'example' });
+    window.setTimeout(() => { void flow.fitView({ padding: 0.2 }); }, 50);
+  };
+
+  const showNode = useCallback((id: string) => {
+    const n = doc.nodes.find((x) => x.id === id);
+    if (!n) return;
+    select(id);
+    void flow.setCenter(n.position.x + 100, n.position.y + 40, { zoom: 1, duration: 300 });
+  }, [doc.nodes, flow, select]);
+
+  const onSave = async () => {
+    setSaving(true);
+    try {
+      const id = await save(doc);
+      void message.success(t('editor.saved', { id }));
+    } catch (e) {
+      setTab('problems');
+      await validation.validateNow();
+      void message.error(errorText(e, t));
+    } finally {
+      setSaving(false);
+    }
+  };
+
+  const onRun = async () => {
+    const ok = await validation.validateNow();
+    if (!ok) {
+      setTab('problems');
+      void message.error(t('editor.fixFirst'));
+      return;
+    }
+    setTab('run');
+    await start(doc);
+  };
+
+  useEffect(() => { if (run.result) setTab('run'); }, [run.result]);
+
+  // ---- inspector -----------------------------------------------------------------------------
+  const selected = doc.nodes.find((n) => n.id === selectedId);
+  const selectedOp = selected ? ops.get(selected.op) : undefined;
+  const columnsFor = useCallback((port: string | undefined) => {
+    if (!selected || !port) return { columns: undefined, source: 'none' as const };
+    return inputColumns(doc, selected.id, port, validation.outputs, ops, catalog);
+  }, [selected, doc, validation.outputs, ops, catalog]);
+
+  const running = run.phase === 'saving' || run.phase === 'starting' || (run.phase === 'following' && (run.jobState === 'queued' || run.jobState === 'running'));
+  const problemCount = validation.errors.length;
+
+  return (
+    <div className="lab-editor">
+      <div className="lab-toolbar">
+        <Input
+          className="lab-name" value={doc.name} maxLength={200} aria-label={t('editor.name')} placeholder={t('editor.name')}
+          onChange={(e) => { const name = e.target.value; apply((d) => ({ ...d, name }), 'name'); }}
+        />
+        <span data-testid="example-select">
+          <Select
+            className="lab-examples" placeholder={t('editor.fromExample')} value={null} aria-label={t('editor.fromExample')}
+            options={EXAMPLES.map((x) => ({ value: x.file, label: <span data-example={x.file}>{x.doc.name}</span> }))} onChange={(v: string | null) => { if (v) loadExample(v); }}
+            popupMatchSelectWidth={460}
+          />
+        </span>
+        <Divider type="vertical" />
+        <Tooltip title={t('editor.undo')}><Button icon={<UndoOutlined />} onClick={onUndo} disabled={history.past.length === 0} aria-label={t('editor.undo')} /></Tooltip>
+        <Tooltip title={t('editor.redo')}><Button icon={<RedoOutlined />} onClick={onRedo} disabled={history.future.length === 0} aria-label={t('editor.redo')} /></Tooltip>
+        <Tooltip title={t('editor.delete')}><Button icon={<DeleteOutlined />} onClick={deleteSelected} disabled={!nodes.some((n) => n.selected) && selectedEdges.size === 0} aria-label={t('editor.delete')} /></Tooltip>
+        <Tooltip title={t('editor.fit')}><Button icon={<ExpandOutlined />} onClick={() => { void flow.fitView({ padding: 0.2, duration: 200 }); }} aria-label={t('editor.fit')} /></Tooltip>
+        <Divider type="vertical" />
+        <span className="lab-validation" data-testid="validation-status" data-status={validation.status}>
+          <Badge status={validation.status === 'valid' ? 'success' : validation.status === 'checking' ? 'processing' : validation.status === 'empty' ? 'default' : 'error'} />
+          {t(`validation.${validation.status}`, { count: problemCount })}
+        </span>
+        <span className="lab-toolbar-spacer" />
+        <Button icon={<SaveOutlined />} onClick={() => { void onSave(); }} loading={saving} disabled={doc.nodes.length === 0}>{t('editor.save')}</Button>
+        <Button type="primary" icon={<CaretRightOutlined />} onClick={() => { void onRun(); }} loading={running} disabled={doc.nodes.length === 0} data-testid="run-button">{t('editor.run')}</Button>
+      </div>
+      <div className="lab-editor-main">
+        <Palette operators={registry.operators} onAdd={(op) => { addOperator(op); }} />
+        <div className="lab-canvas" onDragOver={(e) => { if (e.dataTransfer.types.includes(DRAG_TYPE)) { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; } }} onDrop={onDrop} data-testid="canvas">
+          <ReactFlow<OperatorFlowNode>
+            nodes={nodes}
+            edges={edges}
+            nodeTypes={NODE_TYPES}
+            onNodesChange={onNodesChange}
+            onEdgesChange={onEdgesChange}
+            onConnect={onConnect}
+            onConnectEnd={onConnectEnd}
+            isValidConnection={isValidConnection}
+            onDelete={onDelete}
+            onNodeDragStop={(_e, _n, dragged) => { apply((d) => moveNodes(d, new Map(dragged.map((n) => [n.id, n.position])))); }}
+            onPaneClick={() => { select(undefined); }}
+            deleteKeyCode={['Delete', 'Backspace']}
+            fitView
+            fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
+            minZoom={0.2}
+            proOptions={{ hideAttribution: true }}
+          >
+            <Background variant={BackgroundVariant.Dots} gap={18} size={1} />
+            <Controls showInteractive={false} />
+            <MiniMap pannable zoomable className="lab-minimap" />
+            <ConnectionHint problemOf={problemOf} />
+            {doc.nodes.length === 0 && (
+              <Panel position="top-center"><div className="lab-canvas-empty">{t('editor.empty')}</div></Panel>
+            )}
+          </ReactFlow>
+        </div>
+        <Inspector
+          node={selected}
+          op={selectedOp}
+          errors={selected ? errorsByNode.get(selected.id) ?? [] : []}
+          outputs={selected ? validation.outputs.get(selected.id) : undefined}
+          catalog={catalog}
+          tags={registry.tags}
+          datasets={selected ? upstreamDatasets(doc, selected.id, ops) : []}
+          inputColumns={columnsFor}
+          onParams={(params, group) => { if (selected) apply((d) => updateNode(d, selected.id, { params }), group); }}
+          onLabel={(label) => { if (selected) apply((d) => updateNode(d, selected.id, { label }), `label:${selected.id}`); }}
+        />
+      </div>
+      <Tabs
+        className="lab-bottom"
+        size="small"
+        activeKey={tab}
+        onChange={setTab}
+        items={[
+          {
+            key: 'problems',
+            label: <span data-testid="tab-problems">{t('problems.title')} <Badge count={problemCount} size="small" /></span>,
+            children: (
+              <div className="lab-bottom-body">
+                {validation.status === 'valid' && <Alert type="success" showIcon message={t('problems.none')} />}
+                {validation.status === 'empty' && <Typography.Text type="secondary">{t('problems.empty')}</Typography.Text>}
+                {validation.status === 'failed' && <Alert type="error" showIcon message={t('problems.unavailable')} />}
+                {globalErrors.length > 0 && <Alert type="warning" showIcon message={globalErrors.map((e) => `${e.code} ${e.message}`).join('；')} />}
+                {validation.errors.length > 0 && <ErrorList errors={validation.errors} onShowNode={showNode} />}
+              </div>
+            ),
+          },
+          {
+            key: 'run',
+            label: <span data-testid="tab-run">{t('run.title')} {run.jobState && <Tag className="lab-tab-tag">{t(`jobState.${run.jobState}`)}</Tag>}</span>,
+            children: <div className="lab-bottom-body"><RunPanel run={run} doc={doc} onCancel={() => { void cancel(); }} onShowNode={showNode} /></div>,
+          },
+        ]}
+      />
+      <Space className="lab-sr-only" aria-live="polite">{run.jobState ? t(`jobState.${run.jobState}`) : ''}</Space>
+    </div>
+  );
+}

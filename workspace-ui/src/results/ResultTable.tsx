@@ -1,0 +1,93 @@
+import { FlagFilled, StopOutlined } from '@ant-design/icons';
+import { Checkbox, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import type { ColumnsType } from 'antd/es/table';
+import { useMemo, useState } from 'react';
+import { useTranslation } from 'react-i18next';
+import type { Bilingual, CatalogDataset, GeoUnit, ReleasedColumn, ReleasedRow, ReleasedTable } from '../api/types.ts';
+import { useLang } from '../i18n/index.ts';
+
+interface Row { readonly key: number; readonly row: ReleasedRow }
+
+export interface ResultTableProps {
+  readonly table: ReleasedTable;
+  readonly title: string;
+  readonly geography: readonly GeoUnit[] | undefined;
+  readonly catalog: readonly CatalogDataset[];
+}
+
+/**
+ * A released table as the guard let it out: key columns (a rolled-up key reads "all", so subtotal
+ * rows are visible as such), measures rounded, suppressed cells marked (never a number), cells
+ * holding every person of their parent group flagged.
+ */
+export function ResultTable({ table, title, geography, catalog }: ResultTableProps) {
+  const { t } = useTranslation();
+  const { pick } = useLang();
+  const [releasedOnly, setReleasedOnly] = useState(false);
+
+  const geoNames = useMemo(() => new Map((geography ?? []).map((u) => [u.code, u.name])), [geography]);
+  const valueLabels = useMemo(() => {
+    const out = new Map<string, Readonly<Record<string, Bilingual>>>();
+    for (const d of catalog) for (const c of d.columns) if (c.values && !out.has(c.name)) out.set(c.name, c.values);
+    return out;
+  }, [catalog]);
+
+  const keyCols = table.columns.map((c, i) => ({ c, i })).filter((x) => x.c.role === 'key');
+  const measureCols = table.columns.map((c, i) => ({ c, i })).filter((x) => x.c.role === 'measure');
+  const keyIndex = new Map(keyCols.map((x, k) => [x.i, k]));
+  const measureIndex = new Map(measureCols.map((x, k) => [x.i, k]));
+
+  const heading = (c: ReleasedColumn) => pick(c.label) || (c.geoLevel ? t(`geo.${c.geoLevel}`) : '') || c.name;
+
+  const keyText = (c: ReleasedColumn, v: string | null) => {
+    if (v === null) return <span className="lab-total">{t('result.all')}</span>;
+    const geo = geoNames.get(v);
+    if (c.geoLevel && geo) return <span title={v}>{pick(geo)}</span>;
+    const label = valueLabels.get(c.name)?.[v];
+    return label ? <span title={v}>{pick(label)}</span> : v;
+  };
+
+  const columns: ColumnsType<Row> = [
+    ...keyCols.map(({ c, i }) => ({
+      title: heading(c), key: `k${i}`,
+      render: (_: unknown, r: Row) => keyText(c, r.row.keys[keyIndex.get(i) ?? 0] ?? null),
+    })),
+    ...measureCols.map(({ c, i }) => ({
+      title: heading(c), key: `m${i}`, align: 'right' as const,
+      render: (_: unknown, r: Row) => {
+        const v = r.row.values[measureIndex.get(i) ?? 0] ?? null;
+        if (v === null || r.row.suppressed) {
+          return <Tooltip title={t('result.suppressedHelp', { threshold: table.guard.threshold })}><Tag icon={<StopOutlined />} className="lab-suppressed" data-suppressed="true">{t('result.suppressed')}</Tag></Tooltip>;
+        }
+        return (
+          <Space size={4}>
+            {r.row.allOfParent && <Tooltip title={t('result.allOfParentHelp')}><FlagFilled className="lab-all-of-parent" /></Tooltip>}
+            <span className="lab-num">{v.toLocaleString()}</span>
+          </Space>
+        );
+      },
+    })),
+  ];
+
+  const rows: Row[] = table.rows.map((row, key) => ({ key, row })).filter((r) => !releasedOnly || !r.row.suppressed);
+  const g = table.guard;
+
+  return (
+    <div className="lab-result" data-testid="result-table">
+      <Space className="lab-result-head" wrap>
+        <Typography.Text strong>{title}</Typography.Text>
+        <Typography.Text type="secondary">
+          {t('result.guard', { threshold: g.threshold, rounding: g.rounding, cells: g.cells, suppressed: g.suppressed })}
+          {g.cellKeyNoise ? ` ${t('result.noise', { d: g.cellKeyNoise })}` : ''}
+        </Typography.Text>
+        <Checkbox checked={releasedOnly} onChange={(e) => { setReleasedOnly(e.target.checked); }}>{t('result.releasedOnly')}</Checkbox>
+      </Space>
+      <Table<Row>
+        size="small" bordered columns={columns} dataSource={rows}
+        rowClassName={(r) => (r.row.grouping !== 0 ? 'lab-row-subtotal' : '')}
+        pagination={{ defaultPageSize: 20, showSizeChanger: true, showTotal: (n) => t('result.rows', { count: n }) }}
+        scroll={{ x: 'max-content' }}
+      />
+    </div>
+  );
+}

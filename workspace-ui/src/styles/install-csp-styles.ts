@@ -1,0 +1,3 @@
+import { installCspStyles } from './csp-styles.ts';
+
+installCspStyles();
