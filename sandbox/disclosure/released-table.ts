@@ -5,13 +5,19 @@ export interface ReleasedTable {
   readonly columns: readonly ReleasedColumn[];
   readonly rows: readonly ReleasedRow[];
   readonly guard: {
-    readonly rule: 'staff';
+    /** `staff`: threshold, secondary suppression, rounding. `researcher-dp`: DP noise, then threshold and rounding. */
+    readonly rule: 'staff' | 'researcher-dp';
     readonly threshold: number;
     readonly rounding: number;
     readonly cells: number;
     readonly suppressed: number;
     /** Counts carry cell-key noise of at most ±d persons before rounding (absent: no noise). */
     readonly cellKeyNoise?: number;
+    /**
+     * Researchers: discrete Laplace noise of `scale` (= 1/ε) on each of the `noisyCells` finest
+     * cells; every subtotal is the sum of the noisy cells it rolls up.
+     */
+    readonly dp?: { readonly mechanism: 'discrete-laplace'; readonly epsilon: string; readonly noisyCells: number; readonly scale: string };
   };
 }
 

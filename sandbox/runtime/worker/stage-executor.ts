@@ -8,6 +8,7 @@ import { compileRel } from '../../compile/plan.compile.ts';
 import { planPipeline, type DomainStage } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
+import { releaseWithDp, type GeoUnitRow } from '../../disclosure/dp-release.ts';
 import { guardTable } from '../../disclosure/guard-thread.ts';
 import { keysetsOf } from '../../disclosure/release-ledger.ts';
 import { guardKey, loadLedgerEntries, recordRelease } from './release-ledger.repository.ts';
@@ -89,8 +90,14 @@ export interface StageRunOptions {
 export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: StageRunOptions = {}): Promise<ReleasedTable> {
   const stage = stageFor(domain, payload);
   if (payload.dp) {
-    // Fail closed: a researcher's stage is never released without its noise.
-    throw new LabError('LAB-E137', { detail: t('本数据域尚不能执行差分隐私发布', 'this domain cannot make differentially private releases yet') });
+    // Researchers: noise inside the domain, over the public domain of every grouping set; the
+    // pre-noise counts never leave. No release ledger: DP composes by its budget instead.
+    if (payload.dp.mechanism !== 'discrete-laplace') {
+      throw new LabError('LAB-E120', { detail: t('本数据域仅支持离散拉普拉斯机制', 'this domain supports the discrete Laplace mechanism only'), field: 'dp.mechanism' });
+    }
+    const rows = await runStageQuery(db, stage, options);
+    const geography = await db.readOnlyQuery<GeoUnitRow>('SELECT code, level, parent_code FROM geo_unit', [], { timeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS });
+    return releaseWithDp({ table: stage.table, rel: stage.rel, rows, geography, params: payload.guard, epsilon: payload.dp.epsilon });
   }
   const releaseId = `${payload.jobId}:${payload.stageId}`;
   const key = await guardKey(db);

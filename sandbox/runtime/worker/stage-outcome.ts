@@ -28,7 +28,7 @@ export const stagePayloadSchema = z.object({
     cellKeyNoise: z.object({ d: z.number().int().min(1).max(10) }).strict().optional(),
   }).strict(),
   dp: z.object({
-    epsilon: z.string().regex(/^\d{1,3}(\.\d{1,6})?$/),
+    epsilon: z.string().regex(/^\d{1,6}(\.\d{1,6})?(\/\d{1,6})?$/),
     mechanism: z.enum(['discrete-laplace', 'discrete-gaussian']),
   }).strict().optional(),
 }).strict();

@@ -1,0 +1,134 @@
+import { serve, type ServerType } from '@hono/node-server';
+import { readFileSync } from 'node:fs';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.ts';
+import { seedCity } from '../../../sandbox/domains/generator/index.ts';
+import type { GroundTruth } from '../../../sandbox/domains/generator/ground-truth.ts';
+import type { ReleasedTable } from '../../../sandbox/disclosure/released-table.ts';
+import { InlineQueue } from '../../../sandbox/runtime/queue/inline.queue.ts';
+import { startDomainWorker, type DomainWorker } from '../../../sandbox/runtime/worker/domain-worker.ts';
+import type { Database } from '../../../sandbox/store/database.ts';
+import { buildApp } from '../../../server/app.ts';
+import { ensureDemoUsers } from '../../../server/lab/demo-users.ts';
+import { createLogger } from '../../../server/lab/logger.ts';
+import { listenForResults } from '../../../server/services/job.service.ts';
+import { signIn, waitForJob, type ApiClient } from '../../support/api-client.ts';
+import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
+
+const s7 = JSON.parse(readFileSync(new URL('../../../examples/pipelines/s7-floating-age-structure.json', import.meta.url), 'utf8')) as unknown;
+
+/**
+ * S7 end to end (DESIGN §1): a researcher's study of the floating population's age structure by
+ * district — approval by an officer, differential privacy inside the registry domain, ε charged
+ * to the project, output review, release; and the budget refusing once it is spent.
+ */
+describe('S7: the researcher study, from approval to release, with noise and a budget', () => {
+  const password = 's7-researcher-password';
+  const queue = new InlineQueue();
+  const workers: DomainWorker[] = [];
+  let lab: TestLab;
+  let truth: GroundTruth;
+  let server: ServerType | undefined;
+  let researcher: ApiClient;
+  let officer: ApiClient;
+  let analyst: ApiClient;
+
+  beforeAll(async () => {
+    lab = await createPgTestLab();
+    const domains = {} as Record<DomainId, Database>;
+    for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
+    const truthFile = join(lab.cfg.dataDir, 'truth.json');
+    await seedCity({ persons: 20_000, seed: 's7', domains, truthFile });
+    truth = JSON.parse(readFileSync(truthFile, 'utf8')) as GroundTruth;
+    const logger = createLogger('silent');
+    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
+    await ensureDemoUsers(lab.control, password);
+    await listenForResults(lab.control, queue, logger);
+    const app = buildApp({ control: lab.control, logger, queue, health: async () => ({ status: 'ok', mode: 'postgres', checks: {} }), config: { secureCookies: false } });
+    server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
+    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    [researcher, officer, analyst] = await Promise.all(['researcher', 'officer', 'analyst'].map((u) => signIn(baseUrl, u, password))) as [ApiClient, ApiClient, ApiClient];
+  }, 240_000);
+  afterAll(async () => {
+    if (server) { const s = server; await new Promise<void>((resolve) => s.close(() => resolve())); }
+    for (const w of workers) await w.stop();
+    await queue.close();
+    await lab?.drop();
+  });
+
+  const submit = async () => {
+    const saved = await researcher.post('/api/pipelines', s7);
+    expect(saved.status).toBe(201);
+    const { id } = await saved.json() as { id: string };
+    const run = await researcher.post(`/api/pipelines/${id}/runs`);
+    expect(run.status).toBe(202);
+    const body = await run.json() as { jobId: string; state: string };
+    expect(body.state).toBe('awaiting_approval');
+    return body.jobId;
+  };
+  const budget = async () => ((await (await researcher.get('/api/budgets')).json()) as { budgets: { projectId: string; total: string; spent: string; charges: unknown[] }[] }).budgets[0];
+
+  it('approval → noise inside the domain → review → release; the released counts are near the truth and the ε is charged once', async () => {
+    expect(await budget()).toMatchObject({ total: '3.000000', spent: '0.000000' });
+    const jobId = await submit();
+    expect((await officer.post(`/api/jobs/${jobId}/approve`, { note: 'S7 研究，已签署数据使用协议' })).status).toBe(200);
+    expect(await waitForJob(researcher, jobId)).toMatchObject({ state: 'succeeded' });
+    // Nothing reaches the researcher before the officer's review.
+    expect((await researcher.get(`/api/jobs/${jobId}/result`)).status).toBe(409);
+    const inbox = await (await officer.get('/api/approvals')).json() as { reviews: { jobId: string }[] };
+    expect(inbox.reviews.map((r) => r.jobId)).toContain(jobId);
+    const forReview = await (await officer.get(`/api/jobs/${jobId}/result`)).json() as { tables: { table: ReleasedTable }[] };
+    const table = forReview.tables[0]?.table;
+    expect(table?.guard).toMatchObject({ rule: 'researcher-dp', threshold: 10, dp: { mechanism: 'discrete-laplace', epsilon: '1' } });
+    // Returning without a reason is refused; releasing needs none.
+    expect((await officer.post(`/api/jobs/${jobId}/review`, { decision: 'returned' })).status).toBe(422);
+    const self = await researcher.post(`/api/jobs/${jobId}/review`, { decision: 'released' });
+    expect(self.status).toBe(403);
+    expect(await self.json()).toMatchObject({ code: 'LAB-E133' });
+    expect((await officer.post(`/api/jobs/${jobId}/review`, { decision: 'released' })).status).toBe(200);
+    const res = await researcher.get(`/api/jobs/${jobId}/result`);
+    expect(res.status).toBe(200);
+    const released = (await res.json() as { tables: { table: ReleasedTable }[] }).tables[0]?.table;
+    if (!released) throw new Error('no table');
+    // Finest cells: district × band × sex. Laplace scale 1: |noise| ≤ 20 w.p. 1 − 2e-9 per cell; rounding adds ≤ 2.5.
+    const names = released.columns.map((c) => c.name);
+    const [di, bi, si] = ['district_code', 'age_band', 'sex'].map((n) => names.indexOf(n)) as [number, number, number];
+    let compared = 0;
+    for (const [district, band, sex, n] of truth.s7.cells) {
+      const row = released.rows.find((r) => r.grouping === 0 && r.keys[di] === district && r.keys[bi] === band && r.keys[si] === sex);
+      expect(row, `${district} ${band} ${sex}`).toBeDefined();
+      if (!row || row.suppressed) { expect(n).toBeLessThan(10 + 21); continue; }
+      expect(Math.abs((row.values[0] ?? 0) - n)).toBeLessThanOrEqual(23);
+      compared += 1;
+    }
+    expect(compared).toBeGreaterThan(50);
+    expect(JSON.stringify(released)).not.toMatch(/\d{17}[\dX]/);
+    const b = await budget();
+    expect(b).toMatchObject({ spent: '1.000000' });
+    expect(b?.charges).toHaveLength(1);
+  });
+
+  it('the budget is charged per job and a job that would overspend is refused before anything runs', async () => {
+    for (let i = 0; i < 2; i++) {
+      const jobId = await submit();
+      await officer.post(`/api/jobs/${jobId}/approve`, {});
+      expect(await waitForJob(researcher, jobId)).toMatchObject({ state: 'succeeded' });
+    }
+    expect(await budget()).toMatchObject({ spent: '3.000000' });
+    const jobId = await submit();
+    await officer.post(`/api/jobs/${jobId}/approve`, {});
+    const done = await waitForJob(researcher, jobId);
+    expect(done.state).toBe('failed');
+    expect(JSON.stringify(done.error)).toContain('LAB-E136');
+    expect(await budget()).toMatchObject({ spent: '3.000000' });
+    expect((await researcher.get(`/api/jobs/${jobId}/result`)).status).toBe(409);
+  });
+
+  it('an analyst has no budget to see, and cannot read a researcher’s job', async () => {
+    expect(((await (await analyst.get('/api/budgets')).json()) as { budgets: unknown[] }).budgets).toEqual([]);
+    const jobId = await submit();
+    expect((await analyst.get(`/api/jobs/${jobId}`)).status).toBe(404);
+  });
+});
