@@ -16,6 +16,7 @@ import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
+import { registerOperatorRoutes } from './routes/operator.route.ts';
 import { registerPipelineRoutes } from './routes/pipeline.route.ts';
 import { registerPolicyRoutes } from './routes/policy.route.ts';
 import { primeAuth } from './services/auth.service.ts';
@@ -59,6 +60,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerPolicyRoutes(app, deps);
   registerBudgetRoutes(app, deps);
   registerAuditRoutes(app, deps);
+  registerOperatorRoutes(app, deps);
   registerDocsRoutes(app);
   registerHomeRoutes(app);
 
