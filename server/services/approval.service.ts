@@ -8,6 +8,7 @@ import { jobRepository } from '../repositories/job.repository.ts';
 import { findUserById } from '../repositories/user.repository.ts';
 import type { SessionUser } from './auth.service.ts';
 import { dispatch, jobResource, type JobRow } from './job.service.ts';
+import { auditTrailOf, userActor } from './audit.service.ts';
 import { activePolicy, policyVersion, principalOf } from './policy.service.ts';
 
 type Db = Database<ControlSchema>;
@@ -49,12 +50,17 @@ export async function approveJob(db: Db, queue: QueueDriver, officer: SessionUse
   const engine = await activePolicy(db);
   if (engine.version !== job.policy_version || !job.bound_hash) {
     await jobRepository.transition(db, jobId, 'awaiting_approval', 'rejected', { code: 'LAB-E132', zh: `策略已更新为 v${engine.version}，请重新提交`, en: `the policy is now v${engine.version}; submit the run again` });
+    await auditTrailOf(db).append({ actor: userActor(officer), action: 'approval.void', resource: { type: 'job', id: jobId }, decision: 'deny', policyVersion: engine.version, pipelineHash: job.spec_hash, detail: { decidedUnder: job.policy_version } });
     throw new LabError('LAB-E132', { detail: t(`任务按策略 v${job.policy_version ?? '?'} 判定，现行策略为 v${engine.version}`, `the run was decided under policy v${job.policy_version ?? '?'}, v${engine.version} is in force`) });
   }
   const expiresAt = new Date(Date.now() + engine.params.approvals.validHours * 3_600_000);
   const inserted = await approvalRepository.insert(db.kysely, { jobId, officerId: officer.id, decision: 'approve', reason: note, boundHash: job.bound_hash, policyVersion: engine.version, expiresAt });
   if (!inserted) throw new LabError('LAB-E134', { detail: t('您已审批过该任务', 'you have already decided on this job') });
   const approvals = await approvalRepository.validApprovals(db.kysely, jobId, job.bound_hash, job.owner_id, new Date());
+  await auditTrailOf(db).append({
+    actor: userActor(officer), action: 'approval.grant', resource: { type: 'job', id: jobId }, decision: 'allow', policyVersion: engine.version,
+    pipelineHash: job.spec_hash, detail: { boundHash: job.bound_hash, approvals, approvalsRequired: job.approvals_required, expiresAt: expiresAt.toISOString() },
+  });
   const pipeline: Resource = { type: 'Pipeline', id: job.pipeline_id, ownerId: job.owner_id, maxLevel: job.max_level ?? 4, domainCount: Array.isArray(job.domains) ? job.domains.length : 1 };
   const owner = await ownerPrincipal(db, job);
   const decidingEngine = await policyVersion(db, job.policy_version);
@@ -76,6 +82,7 @@ export async function rejectJob(db: Db, officer: SessionUser, jobId: string, rea
   if (!(await jobRepository.transition(db, jobId, 'awaiting_approval', 'rejected', { code: 'LAB-E134', zh: `审批未通过：${reason}`, en: `not approved: ${reason}`, reason }))) {
     throw new LabError('LAB-E134');
   }
+  await auditTrailOf(db).append({ actor: userActor(officer), action: 'approval.reject', resource: { type: 'job', id: jobId }, decision: 'deny', policyVersion: engine.version, pipelineHash: job.spec_hash, detail: { reason: reason.slice(0, 500) } });
   return { state: 'rejected' };
 }
 
@@ -89,6 +96,10 @@ export async function reviewJob(db: Db, officer: SessionUser, jobId: string, to:
   if (job.review_state !== 'pending') throw new LabError('LAB-E134', { detail: t('该任务不在待审核状态', 'the job is not waiting for review') });
   if (!(await jobRepository.setReviewState(db, jobId, 'pending', to))) throw new LabError('LAB-E134');
   await approvalRepository.review(db.kysely, { jobId, reviewerId: officer.id, from: 'pending', to, reason });
+  await auditTrailOf(db).append({
+    actor: userActor(officer), action: `review.${to}`, resource: { type: 'job', id: jobId }, decision: to === 'released' ? 'allow' : 'deny',
+    policyVersion: job.policy_version, pipelineHash: job.spec_hash, detail: { from: 'pending', to, reason: reason.slice(0, 500) },
+  });
   return { reviewState: to };
 }
 

@@ -5,6 +5,7 @@ import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { policyRepository, type PolicyVersionRow } from '../repositories/policy.repository.ts';
 import type { SessionUser } from './auth.service.ts';
+import { SYSTEM_ACTOR, auditTrailOf, userActor } from './audit.service.ts';
 
 type Db = Database<ControlSchema>;
 
@@ -35,7 +36,10 @@ export async function activePolicy(db: Db): Promise<PolicyEngine> {
     const b = defaultBundle();
     const check = checkBundle(b.cedar, b.params);
     if (!check.ok) throw new Error(`the default policy is invalid: ${check.problems[0]?.message ?? ''}`);
-    await policyRepository.insert(db.kysely, { version: 1, cedar: check.bundle.cedar, params: check.bundle.params, hash: bundleHash(check.bundle), createdBy: null, comment: 'default policy (policies/default.cedar, policies/disclosure.json)' });
+    const hash = bundleHash(check.bundle);
+    if (await policyRepository.insert(db.kysely, { version: 1, cedar: check.bundle.cedar, params: check.bundle.params, hash, createdBy: null, comment: 'default policy (policies/default.cedar, policies/disclosure.json)' })) {
+      await auditTrailOf(db).append({ actor: SYSTEM_ACTOR, action: 'policy.install-default', resource: { type: 'policy', id: 1 }, policyVersion: 1, detail: { hash } });
+    }
     version = (await policyRepository.latestVersion(db.kysely)) ?? 1;
   }
   return loadEngine(db, version);
@@ -108,5 +112,6 @@ export async function savePolicy(db: Db, user: SessionUser, input: { cedar: stri
   const hash = bundleHash(check.bundle);
   const inserted = await policyRepository.insert(db.kysely, { version, cedar: check.bundle.cedar, params: check.bundle.params, hash, createdBy: user.id, comment: input.comment });
   if (!inserted) throw new LabError('LAB-E131', { detail: t('策略刚被他人修改', 'another edit landed first'), field: 'baseVersion' });
+  await auditTrailOf(db).append({ actor: userActor(user), action: 'policy.edit', resource: { type: 'policy', id: version }, decision: 'allow', policyVersion: current.version, detail: { hash, from: current.version, comment: input.comment.slice(0, 500) } });
   return { ok: true, version, hash, cedar: check.bundle.cedar };
 }

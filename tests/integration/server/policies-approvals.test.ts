@@ -208,4 +208,21 @@ describe('policies, approvals and budgets through the API', () => {
     expect(await budgetRepository.charge(kysely, { jobId: charged, userId: user.id, projectId: 'ledger-test', epsilon: '0.5' })).toBe(true);
     expect((await budgetRepository.charges(kysely, user.id, 'ledger-test'))).toHaveLength(6);
   });
+
+  it('every approval, rejection, voided approval and policy edit is in the audit trail, and the chain verifies', async () => {
+    const entries: { action: string; actor: { username: string | null }; policyVersion: string | null; resource: { id: string | null } }[] = [];
+    for (let from = 1; ;) {
+      const page = await (await officer.get(`/api/audit?from=${from}&limit=500`)).json() as { entries: typeof entries; headSeq: number };
+      entries.push(...page.entries);
+      if (page.entries.length === 0 || entries.length >= page.headSeq) break;
+      from = (page.entries[page.entries.length - 1] as unknown as { seq: number }).seq + 1;
+    }
+    const actions = entries.map((e) => e.action);
+    for (const a of ['policy.install-default', 'approval.grant', 'approval.reject', 'approval.void', 'policy.edit']) expect(actions, a).toContain(a);
+    const grants = entries.filter((e) => e.action === 'approval.grant');
+    expect(grants.every((g) => g.actor.username === 'officer' || g.actor.username === 'officer2')).toBe(true);
+    expect(entries.find((e) => e.action === 'policy.edit')).toMatchObject({ resource: { id: '2' }, policyVersion: '1' });
+    const verify = await (await officer.get('/api/audit/verify')).json() as { ok: boolean };
+    expect(verify.ok).toBe(true);
+  });
 });
