@@ -10,7 +10,7 @@ import { requireAuth } from '../middleware/require-auth/index.ts';
 import { approvalRepository } from '../repositories/approval.repository.ts';
 import { jobRepository } from '../repositories/job.repository.ts';
 import { authorize } from '../services/policy.service.ts';
-import { cancelStages, jobFor, savePipeline, startRun } from '../services/job.service.ts';
+import { cancelJob, jobFor, readResult, savePipeline, startRun } from '../services/job.service.ts';
 import { pipelineDocumentComponents } from './pipeline-document.schema.ts';
 import { ErrorBodySchema, SESSION_AND_CSRF_SECURITY, SESSION_SECURITY, errors } from './common.schema.ts';
 
@@ -169,21 +169,12 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
   });
 
   app.openapi(resultRoute, async (c) => {
-    const job = await jobFor(deps.control, user(c), c.req.valid('param').id, 'result.read');
-    if (job.state !== 'succeeded') {
-      throw new LabError('LAB-E071', { detail: t(`任务状态为 ${job.state}`, `the job is ${job.state}`) });
-    }
-    const rows = await jobRepository.results(deps.control, job.id);
+    const { job, rows } = await readResult(deps.control, user(c), c.req.valid('param').id);
     return c.json({ jobId: job.id, tables: rows.map((r) => ({ stageId: r.stage_id, domain: r.domain, table: r.result })) }, 200);
   });
 
   app.openapi(cancelRoute, async (c) => {
-    const job = await jobFor(deps.control, user(c), c.req.valid('param').id, 'job.cancel');
-    const state = await jobRepository.cancel(deps.control, job.id);
-    // The stages still waiting are dropped and a running one is stopped inside its domain; a late
-    // answer is ignored either way (the job is cancelled in the control database first).
-    if (state === 'cancelled' && deps.queue) await cancelStages(deps.control, deps.queue, job.id);
-    return c.json({ state: state ?? job.state }, 200);
+    return c.json(await cancelJob(deps.control, deps.queue, user(c), c.req.valid('param').id), 200);
   });
 
   app.openapi(eventsRoute, async (c) => {

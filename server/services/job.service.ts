@@ -4,7 +4,7 @@ import { DOMAIN_IDS, isDomainId } from '../../sandbox/domains/domain-ids.ts';
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import { planReads, type PlanReads } from '../../sandbox/plan/levels.ts';
 import { planPipeline } from '../../sandbox/plan/planner.ts';
-import { canonicalJson, type Resource } from '../../policies/engine.ts';
+import { canonicalJson, type Decision, type Resource } from '../../policies/engine.ts';
 import { validatePipeline, type ValidPipeline } from '../../sandbox/pipeline/validate.ts';
 import type { DeliveryResult, QueueDriver } from '../../sandbox/runtime/queue/queue-driver.ts';
 import type { StageOutcome } from '../../sandbox/runtime/worker/stage-outcome.ts';
@@ -13,6 +13,7 @@ import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, JobState } from '../db/control.schema.ts';
 import { budgetRepository } from '../repositories/budget.repository.ts';
 import { jobRepository, pipelineRepository } from '../repositories/job.repository.ts';
+import { SYSTEM_ACTOR, auditTrailOf, userActor } from './audit.service.ts';
 import type { SessionUser } from './auth.service.ts';
 import { activePolicy, authorize, decide, policyVersion, principalOf } from './policy.service.ts';
 
@@ -37,7 +38,9 @@ function validOrThrow(doc: unknown): ValidPipeline {
 /** Saves a pipeline the caller has validated (the route needs the full error list, so it validates). */
 export async function savePipeline(db: Db, user: SessionUser, p: ValidPipeline): Promise<{ id: string }> {
   const id = randomUUID();
-  await pipelineRepository.insert(db, { id, ownerId: user.id, name: p.spec.name, spec: p.spec, specHash: specHash(p.spec) });
+  const hash = specHash(p.spec);
+  await pipelineRepository.insert(db, { id, ownerId: user.id, name: p.spec.name, spec: p.spec, specHash: hash });
+  await auditTrailOf(db).append({ actor: userActor(user), action: 'pipeline.save', resource: { type: 'pipeline', id }, pipelineHash: hash, detail: { nodes: p.spec.nodes.length } });
   return { id };
 }
 
@@ -66,19 +69,52 @@ export function jobResource(job: JobRow): Resource {
  * in force (403 LAB-E137). A result that is not released yet is 409 LAB-E071 for its owner.
  */
 export async function jobFor(db: Db, user: SessionUser, id: string, action: 'job.read' | 'job.cancel' | 'result.read' | 'result.export' = 'job.read'): Promise<JobRow> {
+  return (await jobAccess(db, user, id, action)).job;
+}
+
+/** `jobFor`, also giving the policy decision on `action` (null for a plain `job.read`). */
+export async function jobAccess(db: Db, user: SessionUser, id: string, action: 'job.read' | 'job.cancel' | 'result.read' | 'result.export'): Promise<{ job: JobRow; decision: Decision | null }> {
   const row = await jobRepository.find(db, id);
   if (!row || (await decide(db, user, 'job.read', jobResource(row))).decision !== 'allow') {
     throw new LabError('LAB-E004', { detail: t('任务不存在', 'no such job') });
   }
-  if (action === 'job.read') return row;
+  if (action === 'job.read') return { job: row, decision: null };
   const resource = jobResource(row);
   if ((action === 'result.read' || action === 'result.export') && resource.type === 'Job' && !resource.released && row.owner_id === user.id) {
     const why = row.review_state === 'pending' ? t('结果待审核', 'the output is waiting for review')
       : row.review_state ? t(`审核结果：${row.review_state}`, `review outcome: ${row.review_state}`) : t(`任务状态为 ${row.state}`, `the job is ${row.state}`);
     throw new LabError('LAB-E071', { detail: why });
   }
-  await authorize(db, user, action, resource);
-  return row;
+  const decision = await authorize(db, user, action, resource);
+  return { job: row, decision };
+}
+
+/** Cancels a queued, waiting or running job (policy `job.cancel`) and stops its stages in the domains. */
+export async function cancelJob(db: Db, queue: QueueDriver | undefined, user: SessionUser, id: string): Promise<{ state: JobState }> {
+  const { job, decision } = await jobAccess(db, user, id, 'job.cancel');
+  const state = await jobRepository.cancel(db, job.id);
+  await auditTrailOf(db).append({
+    actor: userActor(user), action: 'job.cancel', resource: { type: 'job', id: job.id }, decision: decision?.decision ?? null,
+    policyVersion: decision?.policyVersion ?? null, pipelineHash: job.spec_hash, detail: { from: job.state, to: state ?? job.state },
+  });
+  // The stages still waiting are dropped and a running one is stopped inside its domain; a late
+  // answer is ignored either way (the job is cancelled in the control database first).
+  if (state === 'cancelled' && queue) await cancelStages(db, queue, job.id);
+  return { state: state ?? job.state };
+}
+
+/** The released tables of a finished job (policy `result.read`); every read is recorded. */
+export async function readResult(db: Db, user: SessionUser, id: string) {
+  const { job, decision } = await jobAccess(db, user, id, 'result.read');
+  if (job.state !== 'succeeded') {
+    throw new LabError('LAB-E071', { detail: t(`任务状态为 ${job.state}`, `the job is ${job.state}`) });
+  }
+  const rows = await jobRepository.results(db, job.id);
+  await auditTrailOf(db).append({
+    actor: userActor(user), action: 'job.result.read', resource: { type: 'job', id: job.id }, decision: decision?.decision ?? null,
+    policyVersion: decision?.policyVersion ?? null, pipelineHash: job.spec_hash, detail: { tables: rows.length },
+  });
+  return { job, rows };
 }
 
 export interface RunOptions {
@@ -112,7 +148,9 @@ export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pi
   const reads = planReads(plan);
   const engine = await activePolicy(db);
   const decision = engine.decide(principalOf(user), 'pipeline.run', pipelineResource(pipelineId, row.owner_id, reads));
+  const decided = { actor: userActor(user), decision: decision.decision, policyVersion: decision.policyVersion, pipelineHash: specHash(p.spec) } as const;
   if (decision.decision === 'deny') {
+    await auditTrailOf(db).append({ ...decided, action: 'pipeline.run', resource: { type: 'pipeline', id: pipelineId }, detail: { policies: [...decision.policies], maxLevel: reads.maxLevel } });
     throw new LabError('LAB-E137', {
       detail: t(`策略 v${decision.policyVersion} 不允许运行该流程（读取的最高密级 L${reads.maxLevel}）`, `policy v${decision.policyVersion} does not allow this run (highest classification read: L${reads.maxLevel})`),
     });
@@ -131,6 +169,10 @@ export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pi
     requesterRole: user.role, policyVersion: engine.version, decision, boundHash,
     approvalsRequired: decision.approvalsRequired, maxLevel: reads.maxLevel, domains: reads.domains, projectId, epsilon,
   }, stages);
+  await auditTrailOf(db).append({
+    ...decided, action: 'job.run', resource: { type: 'job', id: jobId },
+    detail: { pipelineId, state, approvalsRequired: decision.approvalsRequired, policies: [...decision.policies], maxLevel: reads.maxLevel, domains: [...reads.domains], projectId, epsilon },
+  });
   if (state === 'queued') await dispatch(db, queue, jobId);
   return { jobId, state, approvalsRequired: decision.approvalsRequired };
 }
@@ -196,8 +238,13 @@ export async function listenForResults(db: Db, queue: QueueDriver, logger: Logge
           : { code: 'LAB-E020', zh: '数据域执行失败，已重试', en: 'the domain could not run the stage after retries' },
       });
     record.then(
-      (state) => { logger.info({ jobId, stageId, domain: r.domain, ok: r.ok && outcome?.ok === true, state }, 'stage result recorded'); },
+      async (state) => {
+        const ok = r.ok && outcome?.ok === true;
+        logger.info({ jobId, stageId, domain: r.domain, ok, state }, 'stage result recorded');
+        // The guarded table (or the failure) as the coordinator received it: what was released, when.
+        await auditTrailOf(db).append({ actor: SYSTEM_ACTOR, action: ok ? 'job.stage.release' : 'job.stage.fail', resource: { type: 'job', id: jobId }, detail: { stageId, domain: r.domain, jobState: state ?? null } });
+      },
       (e: unknown) => { logger.error({ err: e, jobId, stageId }, 'could not record a stage result'); },
-    );
+    ).catch((e: unknown) => { logger.error({ err: e, jobId, stageId }, 'could not write the audit entry of a stage result'); });
   });
 }

@@ -1,16 +1,24 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { sql } from 'kysely';
 import postgres from 'postgres';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
+import { seedCity } from '../../sandbox/domains/generator/index.ts';
+import { InlineQueue } from '../../sandbox/runtime/queue/inline.queue.ts';
+import { startDomainWorker, type DomainWorker } from '../../sandbox/runtime/worker/domain-worker.ts';
+import type { Database } from '../../sandbox/store/database.ts';
 import { pgDatabaseName } from '../../sandbox/store/topology.ts';
+import { buildApp } from '../../server/app.ts';
+import { createLogger } from '../../server/lab/logger.ts';
 import { auditRepository, type AuditEntryRow } from '../../server/repositories/audit.repository.ts';
 import { entryHash } from '../../server/services/audit-chain.ts';
 import { auditKeyPath, loadOrCreateAuditKey, type AuditKey } from '../../server/services/audit-key.ts';
-import { SYSTEM_ACTOR, createAuditTrail, recordOf, userActor, type AuditTrail, type AuditVerifyReport } from '../../server/services/audit.service.ts';
+import { SYSTEM_ACTOR, auditTrailOf, createAuditTrail, recordOf, userActor, type AuditTrail, type AuditVerifyReport } from '../../server/services/audit.service.ts';
+import { listenForResults } from '../../server/services/job.service.ts';
 import { createUser } from '../../server/services/user.service.ts';
 import { createPgTestLab, type TestLab } from '../support/pg-lab.ts';
 import { TEST_DATABASE_URL, TEST_REDIS_URL } from '../support/test-env.ts';
@@ -265,7 +273,7 @@ describe('audit routes and what the server records', () => {
     const olga = await signIn(h.app, 'olga', PASSWORD);
     const verified = await h.app.request('/api/audit/verify', { headers: { cookie: olga.cookie, 'accept-language': 'en' } });
     expect(verified.status).toBe(200);
-    expect(await verified.json()).toMatchObject({ ok: true, firstBad: null, entries: 7 });
+    expect(await verified.json()).toMatchObject({ ok: true, firstBad: null, checkpoints: 0 });
 
     const res = await h.app.request('/api/audit?limit=3', { headers: { cookie: olga.cookie } });
     expect(res.status).toBe(200);
@@ -273,8 +281,11 @@ describe('audit routes and what the server records', () => {
     expect(first.entries.map((e) => e.seq)).toEqual([1, 2, 3]);
     expect(first.next).toBe(4);
     const rest = await (await h.app.request(`/api/audit?from=${first.next}&limit=500`, { headers: { cookie: olga.cookie } })).json() as Page;
-    const all = [...first.entries, ...rest.entries];
     expect(rest.next).toBeNull();
+    const everything = [...first.entries, ...rest.entries];
+    expect(everything.map((e) => e.seq)).toEqual(everything.map((_, i) => i + 1));
+    // Other parts of the server write entries too (policy installation …): look at sign-ins and audit reads.
+    const all = everything.filter((e) => e.action.startsWith('auth.') || e.action.startsWith('audit.'));
     expect(all.map((e) => [e.action, e.actor.kind, e.actor.username, e.resource.type, e.decision, e.detail['reason'] ?? null])).toEqual([
       ['auth.login', 'user', 'ana', 'user', null, null],
       ['audit.verify', 'user', 'ana', 'audit-trail', 'deny', null],
@@ -288,19 +299,101 @@ describe('audit routes and what the server records', () => {
     ]);
     // The name typed at a failed sign-in is never recorded.
     expect(JSON.stringify(all)).not.toContain('typo-user-name');
-    expect(all[4]?.resource.id).toBeNull();
+    expect(all.find((e) => e.detail['reason'] === 'unknown-user')?.resource.id).toBeNull();
   });
 
   it('a lockout is recorded once, when it happens', async () => {
     await createUser(h.lab.control, { username: 'locky', displayName: 'Locky', role: 'analyst', password: PASSWORD });
+    const from = (await auditTrailOf(h.lab.control).list({ limit: 1 })).headSeq + 1;
     for (let i = 0; i < 6; i++) await h.app.request('/api/auth/login', jsonPost({ username: 'locky', password: 'wrong-password-000' }));
     const olga = await signIn(h.app, 'olga', PASSWORD);
-    const page = await (await h.app.request('/api/audit?from=10&limit=500', { headers: { cookie: olga.cookie } })).json() as Page;
+    const page = await (await h.app.request(`/api/audit?from=${from}&limit=500`, { headers: { cookie: olga.cookie } })).json() as Page;
     const mine = page.entries.filter((e) => e.action.startsWith('auth.lock') || e.action === 'auth.login-refused');
     expect(mine.map((e) => [e.action, e.detail['reason'] ?? null])).toEqual([
       ['auth.login-refused', 'bad-password'], ['auth.login-refused', 'bad-password'], ['auth.login-refused', 'bad-password'], ['auth.login-refused', 'bad-password'],
       ['auth.login-refused', 'locked-now'], ['auth.lockout', null],
       ['auth.login-refused', 'locked'],
     ]);
+  });
+});
+
+describe('the job path is recorded: save, run (with the policy decision), release, result read, cancel', () => {
+  const queue = new InlineQueue();
+  const workers: DomainWorker[] = [];
+  const PASSWORD = 'audit-jobs-pass-5678';
+  const s1 = JSON.parse(readFileSync(new URL('../../examples/pipelines/s1-population-rollup.json', import.meta.url), 'utf8')) as { name: string; nodes: { id: string; params: Record<string, unknown> }[] };
+  /** S1 reading the ID number (core-sensitive, L4): the default policy wants two officers' approval. */
+  const s1L4 = structuredClone(s1);
+  s1L4.name = 'S1 with an L4 filter';
+  const active = s1L4.nodes.find((n) => n.id === 'active');
+  if (active) active.params['condition'] = "status = 'active' AND length(id_number) = 18";
+  let lab: TestLab;
+  let app: ReturnType<typeof buildApp>;
+
+  beforeAll(async () => {
+    lab = await createPgTestLab();
+    const domains = {} as Record<DomainId, Database>;
+    for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
+    await seedCity({ persons: 10_000, seed: 'audit', domains });
+    const logger = createLogger('silent');
+    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
+    await listenForResults(lab.control, queue, logger);
+    app = buildApp({ control: lab.control, logger, queue, health: async () => ({ status: 'ok', mode: 'postgres', checks: {} }), config: { secureCookies: false } });
+    await createUser(lab.control, { username: 'ana', displayName: 'Ana', role: 'analyst', password: PASSWORD });
+  }, 240_000);
+  afterAll(async () => {
+    for (const w of workers) await w.stop();
+    await queue.close();
+    await lab?.drop();
+  });
+
+  it('writes one entry per step, each naming actor, resource, decision, policy version and pipeline hash', async () => {
+    const ana = await signIn(app, 'ana', PASSWORD);
+    const post = (path: string, body?: unknown) => app.request(path, { method: 'POST', headers: { cookie: ana.cookie, 'x-csrf-token': ana.csrfToken, 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) });
+    const get = (path: string) => app.request(path, { headers: { cookie: ana.cookie } });
+    const saved = await post('/api/pipelines', s1);
+    expect(saved.status).toBe(201);
+    const { id } = await saved.json() as { id: string };
+    const run = await post(`/api/pipelines/${id}/runs`);
+    expect(run.status).toBe(202);
+    const { jobId } = await run.json() as { jobId: string };
+    const trail = auditTrailOf(lab.control);
+    const entries = async () => (await trail.list({ limit: 500 })).entries;
+    // The job finishes and the coordinator records the stage's release.
+    for (let i = 0; ; i++) {
+      if ((await entries()).some((e) => e.action === 'job.stage.release')) break;
+      if (i > 600) throw new Error('no release recorded');
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    expect((await get(`/api/jobs/${jobId}/result`)).status).toBe(200);
+    // A run that waits for approval (so it never reaches a domain), then cancelled by its owner.
+    const l4 = await (await post('/api/pipelines', s1L4)).json() as { id: string };
+    const waiting = await (await post(`/api/pipelines/${l4.id}/runs`)).json() as { jobId: string; state: string };
+    expect(waiting.state).toBe('awaiting_approval');
+    expect((await post(`/api/jobs/${waiting.jobId}/cancel`)).status).toBe(200);
+
+    const mine = new Set(['pipeline.save', 'job.run', 'job.stage.release', 'job.result.read', 'job.cancel']);
+    const all = (await entries()).filter((e) => mine.has(e.action));
+    const [hash, l4Hash] = all.filter((e) => e.action === 'pipeline.save').map((e) => e.pipelineHash);
+    expect(hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(l4Hash).toMatch(/^[0-9a-f]{64}$/);
+    expect(l4Hash).not.toBe(hash);
+    const shape = all.map((e) => [e.action, e.actor.kind === 'user' ? e.actor.username : e.actor.kind, e.resource.type, e.resource.id, e.decision, e.policyVersion, e.pipelineHash]);
+    expect(shape).toEqual([
+      ['pipeline.save', 'ana', 'pipeline', id, null, null, hash],
+      ['job.run', 'ana', 'job', jobId, 'allow', '1', hash],
+      ['job.stage.release', 'system', 'job', jobId, null, null, null],
+      ['job.result.read', 'ana', 'job', jobId, 'allow', '1', hash],
+      ['pipeline.save', 'ana', 'pipeline', l4.id, null, null, l4Hash],
+      ['job.run', 'ana', 'job', waiting.jobId, 'needs-approval', '1', l4Hash],
+      ['job.cancel', 'ana', 'job', waiting.jobId, 'allow', '1', l4Hash],
+    ]);
+    expect(all[1]?.detail).toMatchObject({ pipelineId: id, state: 'queued', approvalsRequired: 0, maxLevel: 3, policies: ['staff-run'] });
+    expect(all[5]?.detail).toMatchObject({ state: 'awaiting_approval', approvalsRequired: 2, maxLevel: 4 });
+    expect(all[6]?.detail).toEqual({ from: 'awaiting_approval', to: 'cancelled' });
+    expect(all.find((e) => e.action === 'job.result.read')?.detail).toEqual({ tables: 1 });
+    // Nothing of the released table itself goes into the trail.
+    expect(JSON.stringify(all)).not.toContain('"rows"');
+    expect(await trail.verify()).toMatchObject({ ok: true });
   });
 });
