@@ -78,7 +78,7 @@ export async function run(argv: string[]): Promise<void> {
   // ---- BFV ----
   const now = () => performance.now();
   let t0 = now();
-  const holder = await openKeyHolder({ jobId: 'bench', groups, rowCount: n, maxValue });
+  const holder = await openKeyHolder({ jobId: 'bench', groups, positions: n, maxValue });
   const setupBytes = encodeHeMessage(holder.setupMessage());
   const summer = await openSummer(decodeHeMessage(setupBytes) as HeSetupMessage, membership);
   const bfvSetup = (now() - t0) / 1000;

@@ -12,7 +12,7 @@ function fieldsOf(l: GroupSumLayout) {
 
 describe('grouped-sum slot layout', () => {
   it('1 M rows × 8 groups, values ≤ 100 000: a sum field per lane, two count fields per lane', () => {
-    const l = planGroupSumLayout({ groups: 8, rowCount: 1_000_000, maxValue: 100_000 }, space);
+    const l = planGroupSumLayout({ groups: 8, positions: 1_000_000, maxRows: 1_000_000, maxValue: 100_000 }, space);
     expect(l.capacity).toBe(44); // bitLength(t) − 1
     expect(l.countBits).toBe(20); // 1 000 000 < 2^20
     expect(l.sumBits).toBe(37); // 10^11 < 2^37
@@ -22,7 +22,7 @@ describe('grouped-sum slot layout', () => {
   });
 
   it('shares lanes between fields when their widths fit (first fit, wider fields first)', () => {
-    const l = planGroupSumLayout({ groups: 16, rowCount: 1000, maxValue: 1000 }, space);
+    const l = planGroupSumLayout({ groups: 16, positions: 1000, maxRows: 1000, maxValue: 1000 }, space);
     // sums 20 bits: two per lane (8 lanes); counts 10 bits: four per lane (4 lanes); 12 lanes, not 32
     expect([l.countBits, l.sumBits]).toEqual([10, 20]);
     expect(l.lanesPerRow).toBe(12);
@@ -32,16 +32,16 @@ describe('grouped-sum slot layout', () => {
 
   it('refuses when rows × maximum value could wrap modulo t (LAB-E112), accepts one below', () => {
     // 2^22 rows × (2^22 − 1) < 2^44 fits; with 2^22 as the maximum the sum needs 45 bits
-    expect(planGroupSumLayout({ groups: 8, rowCount: 2 ** 22, maxValue: 2 ** 22 - 1 }, space).sumBits).toBe(44);
-    expect(() => planGroupSumLayout({ groups: 8, rowCount: 2 ** 22, maxValue: 2 ** 22 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E112', field: 'maxValue' }));
-    expect(() => planGroupSumLayout({ groups: 8, rowCount: 1_000_000, maxValue: 2 ** 30 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E112' }));
+    expect(planGroupSumLayout({ groups: 8, positions: 2 ** 22, maxRows: 2 ** 22, maxValue: 2 ** 22 - 1 }, space).sumBits).toBe(44);
+    expect(() => planGroupSumLayout({ groups: 8, positions: 2 ** 22, maxRows: 2 ** 22, maxValue: 2 ** 22 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E112', field: 'maxValue' }));
+    expect(() => planGroupSumLayout({ groups: 8, positions: 1_000_000, maxRows: 1_000_000, maxValue: 2 ** 30 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E112' }));
   });
 
   it('refuses impossible shapes', () => {
-    expect(() => planGroupSumLayout({ groups: 0, rowCount: 10, maxValue: 1 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E117' }));
-    expect(() => planGroupSumLayout({ groups: 513, rowCount: 10, maxValue: 1 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E117' }));
-    expect(() => planGroupSumLayout({ groups: 8, rowCount: -1, maxValue: 1 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E113' }));
-    expect(() => planGroupSumLayout({ groups: 8, rowCount: 10, maxValue: 1.5 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E113' }));
+    expect(() => planGroupSumLayout({ groups: 0, positions: 10, maxRows: 10, maxValue: 1 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E117' }));
+    expect(() => planGroupSumLayout({ groups: 513, positions: 10, maxRows: 10, maxValue: 1 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E117' }));
+    expect(() => planGroupSumLayout({ groups: 8, positions: -1, maxRows: 10, maxValue: 1 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E113' }));
+    expect(() => planGroupSumLayout({ groups: 8, positions: 10, maxRows: 10, maxValue: 1.5 }, space)).toThrow(expect.objectContaining({ code: 'LAB-E113' }));
   });
 
   it('fields never overlap, stay inside the lane capacity, and every group has both', () => {
@@ -50,7 +50,7 @@ describe('grouped-sum slot layout', () => {
       (groups, rowCount, maxValue) => {
         let l: GroupSumLayout;
         try {
-          l = planGroupSumLayout({ groups, rowCount, maxValue }, space);
+          l = planGroupSumLayout({ groups, positions: rowCount, maxRows: rowCount, maxValue }, space);
         } catch {
           return BigInt(rowCount) * BigInt(maxValue) >= 2n ** 44n; // refused only when it could overflow
         }

@@ -3,21 +3,26 @@ import { LabError, t } from '../../errors/index.ts';
 /**
  * Where each row's numbers sit in the SIMD slots of the key holder's ciphertexts.
  *
- * Every row gets `lanesPerRow` consecutive slots (row-major: slot = rowInCiphertext × lanes + lane).
- * For every group g there is a count field and a sum field, each a bit range [shift, shift + width)
- * of one lane; a row of group g puts 1 in g's count field and its value in g's sum field, zeros
- * everywhere else (a one-hot over groups, so the summing party never needs to know the group).
+ * The unit is a *position* of the key holder's list as sent in the PSI step (one blinded
+ * identifier; the summing party gets one membership bit per position). Rows sharing an identifier
+ * share a position; a padding dummy is a position without rows. Every position gets
+ * `lanesPerRow` consecutive slots (slot = positionInCiphertext × lanes + lane). For every group g
+ * there is a count field and a sum field, each a bit range [shift, shift + width) of one lane; a row
+ * of group g adds 1 to g's count field and its value to g's sum field at its position, nothing
+ * anywhere else (a one-hot over groups, so the summing party never needs to know the group).
  * Several fields share a lane when their widths fit: a lane's total across all rows stays below
- * 2^capacity ≤ t, so per-field totals never carry into each other and never wrap modulo t.
+ * 2^capacity < t, so per-field totals never carry into each other and never wrap modulo t.
  *
- * Field widths come from public job facts only (row count, number of groups, declared maximum
- * value): count fields need bitLength(rowCount) bits, sum fields bitLength(rowCount × maxValue).
+ * Field widths come from public job facts only (maxRows, maxValue): count fields need
+ * bitLength(maxRows) bits, sum fields bitLength(maxRows × maxValue).
  */
 export interface GroupSumShape {
   /** Number of groups (the key holder maps its group codes to 0 … groups − 1). */
   readonly groups: number;
-  /** Rows the key holder sends, in the order of its blinded identifiers in the PSI step. */
-  readonly rowCount: number;
+  /** Positions of the key holder's list as sent in the PSI step (with dummies): one membership bit each. */
+  readonly positions: number;
+  /** Upper bound of the key holder's rows (a public job fact; may be rounded up to hide the exact count). */
+  readonly maxRows: number;
   /** Declared upper bound of the measure (a non-negative safe integer); rows above it are refused. */
   readonly maxValue: number;
 }
@@ -34,7 +39,9 @@ export interface GroupSumLayout extends GroupSumShape {
   readonly capacity: number;
   readonly countBits: number;
   readonly sumBits: number;
+  /** Slots per position. */
   readonly lanesPerRow: number;
+  /** Positions per ciphertext. */
   readonly rowsPerCiphertext: number;
   readonly ciphertextCount: number;
   /** Per group. */
@@ -48,22 +55,25 @@ export const MAX_GROUPS = 512;
 const bitLength = (x: bigint): number => (x <= 0n ? 0 : x.toString(2).length);
 
 export function planGroupSumLayout(shape: GroupSumShape, space: { readonly slotCount: number; readonly plainModulus: bigint }): GroupSumLayout {
-  const { groups, rowCount, maxValue } = shape;
+  const { groups, positions, maxRows, maxValue } = shape;
   if (!Number.isInteger(groups) || groups < 1 || groups > MAX_GROUPS) {
     throw new LabError('LAB-E117', {
       detail: t(`分组数须在 1–${MAX_GROUPS} 之间`, `the number of groups must be 1–${MAX_GROUPS}`),
       field: 'groups',
     });
   }
-  if (!Number.isSafeInteger(rowCount) || rowCount < 0 || rowCount > 0xffff_ffff) {
-    throw new LabError('LAB-E113', { detail: t('行数无效', 'invalid row count'), field: 'rowCount' });
+  if (!Number.isSafeInteger(positions) || positions < 0 || positions > 0xffff_ffff) {
+    throw new LabError('LAB-E113', { detail: t('位置数无效', 'invalid number of positions'), field: 'positions' });
+  }
+  if (!Number.isSafeInteger(maxRows) || maxRows < 0) {
+    throw new LabError('LAB-E113', { detail: t('行数上限无效', 'invalid row bound'), field: 'maxRows' });
   }
   if (!Number.isSafeInteger(maxValue) || maxValue < 0) {
     throw new LabError('LAB-E113', { detail: t('声明的最大值须为非负整数', 'the declared maximum must be a non-negative integer'), field: 'maxValue' });
   }
   const capacity = bitLength(space.plainModulus) - 1;
-  const countBits = Math.max(1, bitLength(BigInt(rowCount)));
-  const sumBits = Math.max(1, bitLength(BigInt(rowCount) * BigInt(maxValue)));
+  const countBits = Math.max(1, bitLength(BigInt(maxRows)));
+  const sumBits = Math.max(1, bitLength(BigInt(maxRows) * BigInt(maxValue)));
   if (sumBits > capacity || countBits > capacity) {
     throw new LabError('LAB-E112', {
       detail: t(
@@ -96,11 +106,11 @@ export function planGroupSumLayout(shape: GroupSumShape, space: { readonly slotC
     throw new LabError('LAB-E117', { detail: t('分组过多，一个密文容纳不下一行', 'too many groups: one row does not fit in a ciphertext'), field: 'groups' });
   }
   return {
-    groups, rowCount, maxValue,
+    groups, positions, maxRows, maxValue,
     slotCount: space.slotCount,
     capacity, countBits, sumBits,
     lanesPerRow, rowsPerCiphertext,
-    ciphertextCount: Math.ceil(rowCount / rowsPerCiphertext),
+    ciphertextCount: Math.ceil(positions / rowsPerCiphertext),
     count, sum,
   };
 }

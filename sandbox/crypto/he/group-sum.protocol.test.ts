@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { PsiPool, runPsiLocally } from '../psi/index.ts';
 import { openKeyHolder, openSummer, type GroupSumKeyHolder, type GroupSumRows, type KeyHolderView } from './group-sum.protocol.ts';
 import { decodeHeMessage, encodeHeMessage, type HeResultMessage, type HeRowsMessage, type HeSetupMessage } from './he-messages.ts';
 import { c0Offset } from './noise-flood.ts';
@@ -52,7 +53,7 @@ async function runProtocol(holder: GroupSumKeyHolder, rows: GroupSumRows, member
 describe('grouped intersection-sum with BFV', () => {
   it('decrypts to the plain per-group counts and sums (8 groups, 3000 rows, through the wire)', async () => {
     const { rows, membership } = makeData(1, 3000, 8, 100_000);
-    const holder = await openKeyHolder({ jobId: 'j-8', groups: 8, rowCount: 3000, maxValue: 100_000 });
+    const holder = await openKeyHolder({ jobId: 'j-8', groups: 8, positions: 3000, maxValue: 100_000 });
     try {
       const { messages, result } = await runProtocol(holder, rows, membership);
       expect(holder.layout.ciphertextCount).toBeGreaterThan(2); // several ciphertexts, several messages
@@ -73,7 +74,7 @@ describe('grouped intersection-sum with BFV', () => {
     ];
     for (const [i, c] of cases.entries()) {
       const { rows, membership } = makeData(10 + i, c.n, c.groups, c.maxValue, c.rate);
-      const holder = await openKeyHolder({ jobId: `j-${i}`, groups: c.groups, rowCount: c.n, maxValue: c.maxValue });
+      const holder = await openKeyHolder({ jobId: `j-${i}`, groups: c.groups, positions: c.n, maxValue: c.maxValue });
       try {
         const { result } = await runProtocol(holder, rows, membership, 3);
         expect(holder.decryptResult(result)).toEqual(plainTotals(rows, membership, c.groups));
@@ -85,7 +86,7 @@ describe('grouped intersection-sum with BFV', () => {
 
   it('the same matched set twice gives different result ciphertexts (both polynomials) and the same totals', async () => {
     const { rows, membership } = makeData(2, 1200, 8, 500);
-    const holder = await openKeyHolder({ jobId: 'j-rr', groups: 8, rowCount: 1200, maxValue: 500 });
+    const holder = await openKeyHolder({ jobId: 'j-rr', groups: 8, positions: 1200, maxValue: 500 });
     try {
       const setup = relay<HeSetupMessage>(holder.setupMessage());
       const messages = [...holder.encryptRows(rows)];
@@ -113,7 +114,7 @@ describe('grouped intersection-sum with BFV', () => {
 
   it('the key holder\'s whole view: slots are random shares of the lane totals, not per-row-position sums; the noise is flooded', async () => {
     const { rows, membership } = makeData(3, 2000, 8, 1000);
-    const holder = await openKeyHolder({ jobId: 'j-view', groups: 8, rowCount: 2000, maxValue: 1000 });
+    const holder = await openKeyHolder({ jobId: 'j-view', groups: 8, positions: 2000, maxValue: 1000 });
     try {
       const { result } = await runProtocol(holder, rows, membership);
       const { slots, noiseBudgetBits } = holder.inspectResult(result);
@@ -156,11 +157,11 @@ describe('grouped intersection-sum with BFV', () => {
   });
 
   it('refuses a job whose sums could wrap, before any key is made (LAB-E112)', async () => {
-    await expect(openKeyHolder({ jobId: 'j-of', groups: 8, rowCount: 1_000_000, maxValue: 2 ** 25 })).rejects.toMatchObject({ code: 'LAB-E112' });
+    await expect(openKeyHolder({ jobId: 'j-of', groups: 8, positions: 1_000_000, maxValue: 2 ** 25 })).rejects.toMatchObject({ code: 'LAB-E112' });
   });
 
   it('refuses rows outside the declared shape before it sends anything (LAB-E113)', async () => {
-    const holder = await openKeyHolder({ jobId: 'j-rows', groups: 4, rowCount: 3, maxValue: 10 });
+    const holder = await openKeyHolder({ jobId: 'j-rows', groups: 4, positions: 3, maxValue: 10 });
     try {
       const bad = (rows: GroupSumRows, field: string) => expect(() => [...holder.encryptRows(rows)]).toThrow(expect.objectContaining({ code: 'LAB-E113', field }));
       bad({ group: [0, 1, 2], value: [1, 11, 2] }, 'value');
@@ -187,7 +188,7 @@ describe('grouped intersection-sum with BFV', () => {
 
   it('dispose() frees every SEAL object holding key material; the session then refuses to work (LAB-E116)', async () => {
     const { rows, membership } = makeData(4, 300, 8, 10);
-    const holder = await openKeyHolder({ jobId: 'j-free', groups: 8, rowCount: 300, maxValue: 10 });
+    const holder = await openKeyHolder({ jobId: 'j-free', groups: 8, positions: 300, maxValue: 10 });
     const { result } = await runProtocol(holder, rows, membership);
     expect(liveHandleCount(holder)).toBe(5); // key generator, secret key, public key, encryptor, decryptor
     holder.dispose();
@@ -201,8 +202,8 @@ describe('grouped intersection-sum with BFV', () => {
 
   it('the summing party refuses what is out of sequence (LAB-E115) or malformed (LAB-E114)', async () => {
     const { rows, membership } = makeData(5, 4000, 8, 100);
-    const holder = await openKeyHolder({ jobId: 'j-seq', groups: 8, rowCount: 4000, maxValue: 100 });
-    const other = await openKeyHolder({ jobId: 'j-seq', groups: 8, rowCount: 4000, maxValue: 100 });
+    const holder = await openKeyHolder({ jobId: 'j-seq', groups: 8, positions: 4000, maxValue: 100 });
+    const other = await openKeyHolder({ jobId: 'j-seq', groups: 8, positions: 4000, maxValue: 100 });
     try {
       const setup = holder.setupMessage();
       const messages = [...holder.encryptRows(rows, { ciphertextsPerMessage: 1 })];
@@ -236,5 +237,62 @@ describe('grouped intersection-sum with BFV', () => {
       holder.dispose();
       other.dispose();
     }
+  });
+  it('rows sharing a position (one identifier, several rows) and dummy positions without rows', async () => {
+    // 900 rows on 1000 positions: positions 0…599 hold one row, 600…749 two rows each, 750…999 none
+    const position = [...Array.from({ length: 600 }, (_, i) => i), ...Array.from({ length: 300 }, (_, i) => 600 + Math.floor(i / 2))];
+    const { rows: base } = makeData(6, 900, 8, 5000);
+    const rows: GroupSumRows = { ...base, position };
+    const r = rng(7);
+    const membership = Uint8Array.from({ length: 1000 }, () => (r() < 0.5 ? 1 : 0));
+    const holder = await openKeyHolder({ jobId: 'j-pos', groups: 8, positions: 1000, maxRows: 1024, maxValue: 5000 });
+    try {
+      const { result } = await runProtocol(holder, rows, membership);
+      const expected = Array.from({ length: 8 }, (_, group) => ({ group, count: 0, sum: 0n }));
+      position.forEach((p, i) => {
+        if (!membership[p]) return;
+        expected[rows.group[i]!]!.count++;
+        expected[rows.group[i]!]!.sum += BigInt(rows.value[i]!);
+      });
+      expect(holder.decryptResult(result)).toEqual(expected);
+      const bad = (rs: GroupSumRows, field: string) => expect(() => holder.encryptRows(rs).next()).toThrow(expect.objectContaining({ code: 'LAB-E113', field }));
+      bad({ ...rows, position: position.map((p, i) => (i === 5 ? 1000 : p)) }, 'position');
+      bad({ group: base.group, value: base.value }, 'rows'); // without positions: one row per position expected
+      const over = 1025 - 900; // one row more than the declared maxRows
+      bad({ group: [...Array.from(base.group), ...new Array<number>(over).fill(0)], value: [...Array.from(base.value), ...new Array<number>(over).fill(1)], position: [...position, ...new Array<number>(over).fill(999)] }, 'rows');
+    } finally {
+      holder.dispose();
+    }
+  });
+
+  describe('after the ECDH-PSI step (sandbox/crypto/psi): the key holder is the PSI sender, the summing party the receiver in cardinality mode', () => {
+    const pool = new PsiPool(0);
+    afterAll(async () => { await pool.close(); });
+
+    it('the totals equal a plain join of the two domains, with duplicate identifiers and padding', async () => {
+      const r = rng(8);
+      // A (e.g. social): 1500 rows over 1200 person ids (some persons have two rows); B (registry): 1000 ids, 700 of them A's
+      const aIds = Array.from({ length: 1500 }, (_, i) => `P${String(i < 1200 ? i : Math.floor(r() * 1200)).padStart(6, '0')}`);
+      const aGroup = Array.from({ length: 1500 }, () => Math.floor(r() * 11));
+      const aValue = Array.from({ length: 1500 }, () => Math.floor(r() * 3000));
+      const bIds = [...Array.from({ length: 700 }, (_, i) => `P${String(i * 1.5 | 0).padStart(6, '0')}`), ...Array.from({ length: 300 }, (_, i) => `Q${i}`)];
+      const psi = await runPsiLocally(bIds, aIds, { session: 'job-join', mode: 'cardinality', pool, senderPadTo: 1300 });
+      expect(psi.sender.listSize).toBe(1300); // 1200 distinct ids + 100 dummies
+      const holder = await openKeyHolder({ jobId: 'job-join', groups: 11, positions: psi.sender.listSize, maxRows: 2048, maxValue: 3000 });
+      try {
+        const { result } = await runProtocol(holder, { group: aGroup, value: aValue, position: psi.sender.positionOfRow }, psi.receiver.peerMembership);
+        const inB = new Set(bIds);
+        const expected = Array.from({ length: 11 }, (_, group) => ({ group, count: 0, sum: 0n }));
+        aIds.forEach((id, i) => {
+          if (!inB.has(id)) return;
+          expected[aGroup[i]!]!.count++;
+          expected[aGroup[i]!]!.sum += BigInt(aValue[i]!);
+        });
+        expect(expected.reduce((a, e) => a + e.count, 0)).toBeGreaterThan(500);
+        expect(holder.decryptResult(result)).toEqual(expected);
+      } finally {
+        holder.dispose();
+      }
+    });
   });
 });

@@ -28,17 +28,24 @@ import { registerHandles } from './session-handles.ts';
  * re-randomises. docs/protocols.md, "Grouped intersection-sum (BFV)", has the full flow.
  */
 
-export interface GroupSumJob extends GroupSumShape {
+export interface GroupSumJob extends Omit<GroupSumShape, 'maxRows'> {
   readonly jobId: string;
+  /** Upper bound of the rows (public; default `positions`, i.e. one row per position). */
+  readonly maxRows?: number;
   readonly plainModulusBits?: number;
 }
 
-/** The key holder's rows, column-wise, in the order of its blinded identifiers in the PSI step. */
+/** The key holder's rows, column-wise. */
 export interface GroupSumRows {
   /** 0 … groups − 1 */
   readonly group: ArrayLike<number>;
   /** Non-negative integers ≤ the declared maxValue. */
   readonly value: ArrayLike<number>;
+  /**
+   * Each row's position in the key holder's list as sent in the PSI step (the PSI sender's
+   * `positionOfRow`); rows with the same identifier share one. Without it, row i is position i.
+   */
+  readonly position?: ArrayLike<number>;
 }
 
 export interface GroupTotal {
@@ -113,7 +120,7 @@ export class GroupSumKeyHolder {
   /** Per-job keys, made here and never serialised except the public key. */
   static async open(job: GroupSumJob): Promise<GroupSumKeyHolder> {
     const ctx = await bfvContext(job.plainModulusBits ?? DEFAULT_PLAIN_MODULUS_BITS);
-    const layout = planGroupSumLayout(job, ctx);
+    const layout = planGroupSumLayout({ groups: job.groups, positions: job.positions, maxRows: job.maxRows ?? job.positions, maxValue: job.maxValue }, ctx);
     // The summing party refuses a job it cannot flood: find out before sending anything.
     const flood = planFlood({ polyModulusDegree: ctx.params.polyModulusDegree, plainModulus: ctx.plainModulus, dataModulus: ctx.dataModulus, ciphertextCount: layout.ciphertextCount });
     return new GroupSumKeyHolder(job, ctx, layout, flood);
@@ -128,22 +135,22 @@ export class GroupSumKeyHolder {
 
   setupMessage(): HeSetupMessage {
     this.#live();
-    const { groups, rowCount, maxValue } = this.layout;
-    return { kind: HE_SETUP, jobId: this.jobId, sessionId: this.sessionId, params: this.#ctx.params, shape: { groups, rowCount, maxValue }, publicKey: this.#publicKeyBytes.slice() };
+    const { groups, positions, maxRows, maxValue } = this.layout;
+    return { kind: HE_SETUP, jobId: this.jobId, sessionId: this.sessionId, params: this.#ctx.params, shape: { groups, positions, maxRows, maxValue }, publicKey: this.#publicKeyBytes.slice() };
   }
 
   /**
-   * Encrypts the rows, `ciphertextsPerMessage` ciphertexts per message. Every row is checked
-   * (LAB-E113) before the first message is made. Symmetric (secret-key) encryption: it needs no
+   * Encrypts the rows, position by position, `ciphertextsPerMessage` ciphertexts per message.
+   * Every row is checked (LAB-E113) before the first message is made. Symmetric (secret-key) encryption: it needs no
    * public key and SEAL serialises such a ciphertext with a seed in place of its second
    * polynomial, half the size of a public-key one.
    */
   *encryptRows(rows: GroupSumRows, options: { readonly ciphertextsPerMessage?: number } = {}): Generator<HeRowsMessage, void, void> {
     this.#live();
-    checkRows(rows, this.layout);
+    const { start, rowAt } = rowsByPosition(rows, this.layout);
     const per = Math.max(1, Math.floor(options.ciphertextsPerMessage ?? 32));
     const { seal, encoder, slotCount } = this.#ctx;
-    const { lanesPerRow: L, rowsPerCiphertext: R, ciphertextCount: K, rowCount, groups } = this.layout;
+    const { lanesPerRow: L, rowsPerCiphertext: R, ciphertextCount: K, positions, groups } = this.layout;
     const countLane = Int32Array.from(this.layout.count, (f) => f.lane);
     const sumLane = Int32Array.from(this.layout.sum, (f) => f.lane);
     const countUnit = this.layout.count.map((f) => 1n << BigInt(f.shift));
@@ -156,11 +163,14 @@ export class GroupSumKeyHolder {
       let first = 0;
       for (let c = 0; c < K; c++) {
         slots.fill(0n);
-        const end = Math.min(rowCount, (c + 1) * R);
-        for (let row = c * R, base = 0; row < end; row++, base += L) {
-          const g = rows.group[row]!;
-          slots[base + countLane[g]!]! += countUnit[g]!;
-          slots[base + sumLane[g]!]! += BigInt(rows.value[row]!) * sumScale[g]!;
+        const end = Math.min(positions, (c + 1) * R);
+        for (let pos = c * R, base = 0; pos < end; pos++, base += L) {
+          for (let k = start[pos]!; k < start[pos + 1]!; k++) {
+            const row = rowAt[k]!;
+            const g = rows.group[row]!;
+            slots[base + countLane[g]!]! += countUnit[g]!;
+            slots[base + sumLane[g]!]! += BigInt(rows.value[row]!) * sumScale[g]!;
+          }
         }
         const encryptor = this.#live().encryptor;
         encoder.encode(slots, plain);
@@ -179,6 +189,7 @@ export class GroupSumKeyHolder {
     } finally {
       slots.fill(0n);
       plain.delete();
+      rowAt.fill(0);
     }
   }
 
@@ -208,7 +219,7 @@ export class GroupSumKeyHolder {
   decryptResult(m: HeResultMessage): GroupTotal[] {
     const { slots, noiseBudgetBits } = this.inspectResult(m);
     if (noiseBudgetBits <= 0) throw new LabError('LAB-E118', { detail: t('噪声超出预算', 'the noise exceeds the budget') });
-    const { lanesPerRow: L, rowsPerCiphertext: R, capacity, groups, rowCount } = this.layout;
+    const { lanesPerRow: L, rowsPerCiphertext: R, capacity, groups, maxRows } = this.layout;
     const tMod = this.#ctx.plainModulus;
     const lanes = new Array<bigint>(L).fill(0n);
     for (let r = 0; r < R; r++) {
@@ -223,7 +234,7 @@ export class GroupSumKeyHolder {
     for (let g = 0; g < groups; g++) {
       const count = field(this.layout.count[g]!);
       const sum = field(this.layout.sum[g]!);
-      if (count > BigInt(rowCount) || sum > BigInt(this.layout.maxValue) * count) {
+      if (count > BigInt(maxRows) || sum > BigInt(this.layout.maxValue) * count) {
         throw new LabError('LAB-E118', { detail: t('解密结果超出可能范围', 'the decrypted totals are out of range') });
       }
       totals.push({ group: g, count: Number(count), sum });
@@ -251,22 +262,33 @@ export class GroupSumKeyHolder {
   }
 }
 
-function checkRows(rows: GroupSumRows, layout: GroupSumLayout): void {
-  const { rowCount, groups, maxValue } = layout;
-  if (rows.group.length !== rowCount || rows.value.length !== rowCount) {
-    throw new LabError('LAB-E113', { detail: t(`须有 ${rowCount} 行`, `expected ${rowCount} rows`), field: 'rows' });
-  }
-  for (let i = 0; i < rowCount; i++) {
+/**
+ * Checks every row (LAB-E113) and indexes them by position: the rows of position p are
+ * rowAt[start[p] … start[p + 1]). A counting sort, O(rows + positions).
+ */
+function rowsByPosition(rows: GroupSumRows, layout: GroupSumLayout): { start: Uint32Array; rowAt: Uint32Array } {
+  const { positions, maxRows, groups, maxValue } = layout;
+  const n = rows.group.length;
+  const refuse = (en: string, zh: string, field: string): never => { throw new LabError('LAB-E113', { detail: t(zh, en), field }); };
+  if (rows.value.length !== n || (rows.position && rows.position.length !== n)) refuse('the columns have different lengths', '各列长度不一致', 'rows');
+  if (n > maxRows) refuse(`more than the declared ${maxRows} rows`, `行数超过声明的上限 ${maxRows}`, 'rows');
+  if (!rows.position && n !== positions) refuse(`expected one row per position (${positions})`, `须每个位置一行（${positions} 行）`, 'rows');
+  const start = new Uint32Array(positions + 1);
+  for (let i = 0; i < n; i++) {
     const g = rows.group[i]!;
-    if (!Number.isInteger(g) || g < 0 || g >= groups) {
-      throw new LabError('LAB-E113', { detail: t(`第 ${i} 行的分组不在 0–${groups - 1} 之内`, `row ${i}: the group is not in 0–${groups - 1}`), field: 'group' });
-    }
+    if (!Number.isInteger(g) || g < 0 || g >= groups) refuse(`row ${i}: the group is not in 0–${groups - 1}`, `第 ${i} 行的分组不在 0–${groups - 1} 之内`, 'group');
     const v = rows.value[i]!;
-    if (!Number.isSafeInteger(v) || v < 0 || v > maxValue) {
-      // The value itself is not repeated in the message.
-      throw new LabError('LAB-E113', { detail: t(`第 ${i} 行的数值不是 0 到声明最大值之间的整数`, `row ${i}: the value is not an integer between 0 and the declared maximum`), field: 'value' });
-    }
+    // The value itself is not repeated in the message.
+    if (!Number.isSafeInteger(v) || v < 0 || v > maxValue) refuse(`row ${i}: the value is not an integer between 0 and the declared maximum`, `第 ${i} 行的数值不是 0 到声明最大值之间的整数`, 'value');
+    const p = rows.position ? rows.position[i]! : i;
+    if (!Number.isInteger(p) || p < 0 || p >= positions) refuse(`row ${i}: the position is not in 0–${positions - 1}`, `第 ${i} 行的位置不在 0–${positions - 1} 之内`, 'position');
+    start[p + 1]!++;
   }
+  for (let p = 0; p < positions; p++) start[p + 1]! += start[p]!;
+  const next = start.slice(0, positions);
+  const rowAt = new Uint32Array(n);
+  for (let i = 0; i < n; i++) rowAt[next[rows.position ? rows.position[i]! : i]!++] = i;
+  return { start, rowAt };
 }
 
 /** count values uniform modulo t, by rejection from the operating system's CSPRNG. */
@@ -341,15 +363,16 @@ export class GroupSumSummer {
   }
 
   /**
-   * `membership[i]` is 1 when row i of the key holder (in the order it sent its blinded
-   * identifiers, which is the order of its ciphertext rows) is in this party's set, else 0.
+   * `membership[p]` is 1 when position p of the key holder's list as sent in the PSI step (its
+   * blinded identifiers, in its shuffled order; the PSI receiver's `peerMembership`) matched an
+   * item of this party's set, else 0.
    * The array is copied and the copy zeroed at dispose().
    */
   static async open(setup: HeSetupMessage, membership: Uint8Array): Promise<GroupSumSummer> {
     const ctx = await bfvContextFor(setup.params);
     const layout = planGroupSumLayout(setup.shape, ctx);
     const flood = planFlood({ polyModulusDegree: ctx.params.polyModulusDegree, plainModulus: ctx.plainModulus, dataModulus: ctx.dataModulus, ciphertextCount: layout.ciphertextCount });
-    if (membership.length !== layout.rowCount) throw outOfSequence('the membership vector does not cover the key holder\'s rows', '成员向量的长度与对方行数不符');
+    if (membership.length !== layout.positions) throw outOfSequence('the membership vector does not cover the key holder\'s positions', '成员向量的长度与对方的位置数不符');
     for (const b of membership) if (b > 1) throw outOfSequence('the membership vector must hold 0 or 1', '成员向量只能为 0 或 1');
     return new GroupSumSummer(setup, ctx, layout, flood, Uint8Array.from(membership));
   }
@@ -366,7 +389,7 @@ export class GroupSumSummer {
     const s = this.#live();
     checkEnvelope(m, this);
     const { encoder, evaluator } = this.#ctx;
-    const { lanesPerRow: L, rowsPerCiphertext: R, ciphertextCount: K, rowCount } = this.layout;
+    const { lanesPerRow: L, rowsPerCiphertext: R, ciphertextCount: K, positions } = this.layout;
     m.ciphertexts.forEach((bytes, i) => {
       const c = m.firstCiphertext + i;
       if (c >= K) throw outOfSequence('ciphertext index beyond the announced rows', '密文序号超出声明的行数');
@@ -374,9 +397,9 @@ export class GroupSumSummer {
       loadCiphertext(this.#ctx, s.ct, bytes);
       s.mask.fill(0);
       let any = false;
-      const end = Math.min(rowCount, (c + 1) * R);
-      for (let row = c * R, base = 0; row < end; row++, base += L) {
-        if (this.#membership[row] === 1) { s.mask.fill(1, base, base + L); any = true; }
+      const end = Math.min(positions, (c + 1) * R);
+      for (let pos = c * R, base = 0; pos < end; pos++, base += L) {
+        if (this.#membership[pos] === 1) { s.mask.fill(1, base, base + L); any = true; }
       }
       // A ciphertext without any match is multiplied all the same (by an all-ones mask, result
       // dropped), so that the time taken does not depend on the membership.

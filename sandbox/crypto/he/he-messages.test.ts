@@ -5,7 +5,7 @@ const session = { jobId: 'job-1', sessionId: '0123456789abcdef0123456789abcdef' 
 const setup: HeSetupMessage = {
   kind: HE_SETUP, ...session,
   params: { scheme: 'bfv', polyModulusDegree: 8192, coeffModulusBits: [60, 60, 60, 38], plainModulusBits: 45, plainModulus: '35184371613697', securityBits: 128 },
-  shape: { groups: 8, rowCount: 1000, maxValue: 100 },
+  shape: { groups: 8, positions: 1000, maxRows: 1024, maxValue: 100 },
   publicKey: Uint8Array.from([1, 2, 3, 4, 5]),
 };
 const rows: HeRowsMessage = { kind: HE_ROWS, ...session, firstCiphertext: 7, ciphertexts: [Uint8Array.from([9, 9]), new Uint8Array(0), Uint8Array.from([1, 2, 3])] };

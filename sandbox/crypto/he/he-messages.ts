@@ -57,7 +57,7 @@ const headerSchema = z.discriminatedUnion('kind', [
       scheme: z.literal('bfv'), polyModulusDegree: count, coeffModulusBits: z.array(count).max(16),
       plainModulusBits: count, plainModulus: z.string().regex(/^[1-9][0-9]{0,30}$/), securityBits: count,
     }),
-    shape: z.strictObject({ groups: count, rowCount: count, maxValue: count.max(Number.MAX_SAFE_INTEGER) }),
+    shape: z.strictObject({ groups: count, positions: count, maxRows: count.max(Number.MAX_SAFE_INTEGER), maxValue: count.max(Number.MAX_SAFE_INTEGER) }),
   }),
   z.strictObject({ kind: z.literal(HE_ROWS), ...envelope, firstCiphertext: count }),
   z.strictObject({ kind: z.literal(HE_RESULT), ...envelope, statisticalSecurityBits: count, floodBits: count }),
