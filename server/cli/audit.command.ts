@@ -45,7 +45,7 @@ function describe(r: AuditVerifyReport, missingKey: string | undefined): string 
   const lines: string[] = [];
   if (r.ok) {
     lines.push(`审计日志完好：${r.entries} 条记录，${r.checkpoints} 个签名检查点，链头 #${r.head.seq} ${r.head.hash}`);
-    lines.push(`audit trail intact: ${r.entries} entries, ${r.checkpoints} signed checkpoints, head #${r.head.seq} ${r.head.hash}`);
+    lines.push(`audit trail intact: ${r.entries} entr${r.entries === 1 ? 'y' : 'ies'}, ${r.checkpoints} signed checkpoint${r.checkpoints === 1 ? '' : 's'}, head #${r.head.seq} ${r.head.hash}`);
   } else if (r.firstBad) {
     const e = new LabError('LAB-E090', { detail: r.firstBad.message });
     lines.push(`${e.code} ${e.messageIn('zh-CN')}`);
