@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import { DOMAIN_IDS, isDomainId } from '../../sandbox/domains/domain-ids.ts';
 import { LabError, t } from '../../sandbox/errors/index.ts';
+import { div, formatRational, parseRational, rational } from '../../sandbox/dp/rational.ts';
 import { planReads, type PlanReads } from '../../sandbox/plan/levels.ts';
 import { planPipeline } from '../../sandbox/plan/planner.ts';
 import { canonicalJson, type Decision, type Resource } from '../../policies/engine.ts';
@@ -201,14 +202,21 @@ export async function dispatch(db: Db, queue: QueueDriver, jobId: string): Promi
   const researcher = job.requester_role === 'researcher';
   if (researcher && job.project_id && job.epsilon) {
     const charged = await budgetRepository.charge(db.kysely, { jobId, userId: job.owner_id, projectId: job.project_id, epsilon: job.epsilon });
+    await auditTrailOf(db).append({
+      actor: SYSTEM_ACTOR, action: charged ? 'budget.charge' : 'budget.refuse', resource: { type: 'job', id: jobId }, decision: charged ? 'allow' : 'deny',
+      policyVersion: job.policy_version, pipelineHash: job.spec_hash, detail: { projectId: job.project_id, userId: job.owner_id, epsilon: job.epsilon },
+    });
     if (!charged) {
       await jobRepository.refuse(db, jobId, { code: 'LAB-E136', zh: '隐私预算不足，任务未运行', en: 'privacy budget exhausted; the job did not run' });
       return;
     }
   }
   const guard = researcher ? engine.params.researcher : engine.params.staff;
-  const dp = researcher && job.epsilon ? { epsilon: job.epsilon, mechanism: engine.params.dp.mechanism } : undefined;
-  for (const s of await jobRepository.stages(db, jobId)) {
+  const stages = await jobRepository.stages(db, jobId);
+  // The job's ε is shared evenly by its stages (each output table is a separate release).
+  const perStage = job.epsilon ? formatRational(div(parseRational(job.epsilon, 'epsilon', 'LAB-E120'), rational(BigInt(Math.max(1, stages.length))))) : undefined;
+  const dp = researcher && perStage ? { epsilon: perStage, mechanism: engine.params.dp.mechanism } : undefined;
+  for (const s of stages) {
     if (!isDomainId(s.domain)) continue;
     const payload: StagePayload = { jobId, stageId: s.stage_id, pipeline: job.spec, guard, ...(dp ? { dp } : {}) };
     await queue.enqueue({ key: `${jobId}.${s.stage_id}`, domain: s.domain, payload }, { attempts: 3, backoffMs: 1000 });
