@@ -5,6 +5,7 @@ import type { AppEnv } from '../app-env.ts';
 import { langOf } from '../errors/error-handler.ts';
 import { requireAuth } from '../middleware/require-auth/index.ts';
 import { auditTrailOf, readAuditPage, verifyAuditFor } from '../services/audit.service.ts';
+import { decide } from '../services/policy.service.ts';
 import { SESSION_SECURITY, errors } from './common.schema.ts';
 
 const BREAKS = ['gap', 'hash-mismatch', 'reordered', 'broken-link', 'head-mismatch', 'checkpoint-gap', 'checkpoint-signature', 'checkpoint-key-unknown', 'checkpoint-head-mismatch'] as const;
@@ -68,8 +69,13 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
     return u;
   };
 
+  const decision = async (c: { var: AppEnv['Variables'] }, action: 'audit.read' | 'audit.verify') => {
+    const d = await decide(deps.control, user(c), action, { type: 'Service', id: 'audit' });
+    return { allowed: d.decision === 'allow', policyVersion: d.policyVersion };
+  };
+
   app.openapi(auditVerifyRoute, async (c) => {
-    const r = await verifyAuditFor(auditTrailOf(deps.control), user(c));
+    const r = await verifyAuditFor(auditTrailOf(deps.control), user(c), await decision(c, 'audit.verify'));
     const lang = langOf(c);
     return c.json({
       ok: r.ok, entries: r.entries, checkpoints: r.checkpoints, head: r.head,
@@ -81,7 +87,7 @@ export function registerAuditRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): vo
 
   app.openapi(auditListRoute, async (c) => {
     const q = c.req.valid('query');
-    const page = await readAuditPage(auditTrailOf(deps.control), user(c), { ...(q.from !== undefined ? { from: q.from } : {}), limit: q.limit });
+    const page = await readAuditPage(auditTrailOf(deps.control), user(c), await decision(c, 'audit.read'), { ...(q.from !== undefined ? { from: q.from } : {}), limit: q.limit });
     const last = page.entries.at(-1);
     return c.json({ entries: page.entries, headSeq: page.headSeq, next: last && last.seq < page.headSeq ? last.seq + 1 : null }, 200);
   });

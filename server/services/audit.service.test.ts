@@ -11,7 +11,7 @@ import { CONTROL_MIGRATIONS } from '../db/control.migrations.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { GENESIS_HASH, canonicalEntry, canonicalJson, entryHash, type AuditRecord } from './audit-chain.ts';
 import { auditKeyPath, loadOrCreateAuditKey, publicPath, readAuditKey } from './audit-key.ts';
-import { SYSTEM_ACTOR, auditTrailOf, createAuditTrail, mayReadAudit, userActor } from './audit.service.ts';
+import { SYSTEM_ACTOR, auditTrailOf, createAuditTrail, userActor } from './audit.service.ts';
 
 describe('canonical JSON (RFC 8785 for the values an entry holds)', () => {
   it('sorts keys by UTF-16 code units at every depth, writes no white space', () => {
@@ -73,12 +73,6 @@ describe('audit signing key', () => {
     expect(pub?.sign).toBeUndefined();
     expect(pub?.keyId).toBe(first.key.keyId);
     expect(pub?.verify(message, sig)).toBe(true);
-  });
-});
-
-describe('mayReadAudit', () => {
-  it('lets officers and admins read the trail, nobody else', () => {
-    expect((['analyst', 'officer', 'researcher', 'steward', 'admin'] as const).filter((role) => mayReadAudit({ role }))).toEqual(['officer', 'admin']);
   });
 });
 

@@ -421,31 +421,26 @@ export function startAuditCheckpoints(trail: AuditTrail, opts: { everyMs: number
   };
 }
 
-/**
- * Who may read and verify the audit trail: officers and admins. The one place this is decided, so
- * the policy engine can take it over.
- */
-export function mayReadAudit(user: Pick<SessionUser, 'role'>): boolean {
-  return user.role === 'officer' || user.role === 'admin';
-}
+/** What the policy engine decided about reading the trail (the route asks it: `audit.read` / `audit.verify`). */
+export interface ReaderDecision { readonly allowed: boolean; readonly policyVersion: number }
 
-/** Checks access (a refusal is recorded too), then records the read or the verification. */
-async function asReader<T>(trail: AuditTrail, user: SessionUser, action: 'audit.read' | 'audit.verify', run: () => Promise<T>, detail: (r: T) => AuditEntryInput['detail']): Promise<T> {
-  if (!mayReadAudit(user)) {
-    await trail.append({ actor: userActor(user), action, resource: { type: 'audit-trail' }, decision: 'deny' });
-    throw new LabError('LAB-E012', { detail: t('只有数据官和管理员可以查看审计日志', 'only officers and admins may read the audit trail') });
+/** Applies the policy's decision (a refusal is recorded too), then records the read or the verification. */
+async function asReader<T>(trail: AuditTrail, user: SessionUser, action: 'audit.read' | 'audit.verify', decision: ReaderDecision, run: () => Promise<T>, detail: (r: T) => AuditEntryInput['detail']): Promise<T> {
+  if (!decision.allowed) {
+    await trail.append({ actor: userActor(user), action, resource: { type: 'audit-trail' }, decision: 'deny', policyVersion: decision.policyVersion });
+    throw new LabError('LAB-E137', { detail: t('只有数据官和管理员可以查看审计日志', 'only officers and admins may read the audit trail') });
   }
   const result = await run();
-  await trail.append({ actor: userActor(user), action, resource: { type: 'audit-trail' }, decision: 'allow', detail: detail(result) });
+  await trail.append({ actor: userActor(user), action, resource: { type: 'audit-trail' }, decision: 'allow', policyVersion: decision.policyVersion, detail: detail(result) });
   return result;
 }
 
 /** A page of the trail for a reader (officer, admin); the read is itself recorded. */
-export function readAuditPage(trail: AuditTrail, user: SessionUser, q: { from?: number; limit: number }) {
-  return asReader(trail, user, 'audit.read', () => trail.list(q), (r) => ({ from: r.entries[0]?.seq ?? null, count: r.entries.length }));
+export function readAuditPage(trail: AuditTrail, user: SessionUser, decision: ReaderDecision, q: { from?: number; limit: number }) {
+  return asReader(trail, user, 'audit.read', decision, () => trail.list(q), (r) => ({ from: r.entries[0]?.seq ?? null, count: r.entries.length }));
 }
 
 /** Verifies the trail for a reader (officer, admin); the verification is itself recorded. */
-export function verifyAuditFor(trail: AuditTrail, user: SessionUser): Promise<AuditVerifyReport> {
-  return asReader(trail, user, 'audit.verify', () => trail.verify(), (r) => ({ ok: r.ok, entries: r.entries, firstBad: r.firstBad ? { seq: r.firstBad.seq, reason: r.firstBad.reason } : null }));
+export function verifyAuditFor(trail: AuditTrail, user: SessionUser, decision: ReaderDecision): Promise<AuditVerifyReport> {
+  return asReader(trail, user, 'audit.verify', decision, () => trail.verify(), (r) => ({ ok: r.ok, entries: r.entries, firstBad: r.firstBad ? { seq: r.firstBad.seq, reason: r.firstBad.reason } : null }));
 }

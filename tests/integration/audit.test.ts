@@ -260,7 +260,7 @@ describe('audit routes and what the server records', () => {
     const anaSession = await signIn(h.app, 'ana', PASSWORD);
     const refused = await h.app.request('/api/audit/verify', { headers: { cookie: anaSession.cookie } });
     expect(refused.status).toBe(403);
-    expect(await refused.json()).toMatchObject({ code: 'LAB-E012' });
+    expect(await refused.json()).toMatchObject({ code: 'LAB-E137' });
     expect((await h.app.request('/api/audit', { headers: { cookie: anaSession.cookie } })).status).toBe(403);
     expect((await h.app.request('/api/audit/verify')).status).toBe(401);
 
