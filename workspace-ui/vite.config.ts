@@ -68,6 +68,8 @@ export default defineConfig({
     // Monaco is one lazy chunk of a few MB; it is loaded only when an expression field opens.
     chunkSizeWarningLimit: 4096,
     reportCompressedSize: false,
+    // Never data: URLs (the lab's CSP allows images and fonts from its own origin only).
+    assetsInlineLimit: 0,
   },
   worker: { format: 'es' },
   server: {

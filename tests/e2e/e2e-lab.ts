@@ -69,7 +69,7 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
     headless: true,
     args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    viewport: { width: 1440, height: 900 },
+    viewport: { width: 1600, height: 1000 },
     locale: 'zh-CN',
   });
   return {

@@ -1,6 +1,9 @@
-import { LogoutOutlined, UserOutlined } from '@ant-design/icons';
+import {
+  ApartmentOutlined, AuditOutlined, DatabaseOutlined, FileSearchOutlined, FundOutlined, HistoryOutlined, LogoutOutlined, SafetyOutlined, SolutionOutlined,
+  TeamOutlined, UnorderedListOutlined, UserOutlined,
+} from '@ant-design/icons';
 import { Button, Layout, Menu, Segmented, Space, Tag, Tooltip, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import { useState, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { User } from '../api/types.ts';
 import { LANGS, setLanguage, useLang, type Lang } from '../i18n/index.ts';
@@ -22,13 +25,23 @@ export function LanguageSwitch() {
   );
 }
 
+const ICONS: Readonly<Record<PageKey, ReactNode>> = {
+  editor: <ApartmentOutlined />, catalog: <DatabaseOutlined />, jobs: <UnorderedListOutlined />, approvals: <AuditOutlined />,
+  review: <FileSearchOutlined />, policies: <SafetyOutlined />, audit: <HistoryOutlined />, budget: <FundOutlined />,
+  followups: <SolutionOutlined />, users: <TeamOutlined />,
+};
+
 export function AppLayout({ user, page, children }: { user: User; page: PageKey; children: ReactNode }) {
   const { t } = useTranslation();
   const { signOut } = useAuth();
+  // The canvas needs the width: the menu folds to icons there (and unfolds with its toggle).
+  const [collapsedByUser, setCollapsed] = useState<boolean | undefined>(undefined);
+  const collapsed = collapsedByUser ?? page === 'editor';
   const items = MENU_BY_ROLE[user.role].map((key) => {
     const ready = READY_PAGES.has(key);
     return {
       key,
+      icon: ICONS[key],
       disabled: !ready,
       label: ready ? t(`menu.${key}`) : (
         <Tooltip title={t('menu.soon')} placement="right"><span>{t(`menu.${key}`)} <span className="lab-soon">{t('menu.soonShort')}</span></span></Tooltip>
@@ -54,7 +67,7 @@ export function AppLayout({ user, page, children }: { user: User; page: PageKey;
         </Space>
       </Layout.Header>
       <Layout>
-        <Layout.Sider width={188} theme="light" className="lab-sider" breakpoint="lg" collapsedWidth={56}>
+        <Layout.Sider width={188} theme="light" className="lab-sider" collapsible collapsed={collapsed} onCollapse={(c) => { setCollapsed(c); }} collapsedWidth={56}>
           <Menu
             mode="inline"
             selectedKeys={[page]}

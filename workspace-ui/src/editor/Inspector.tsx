@@ -43,7 +43,8 @@ export function Inspector(p: InspectorProps) {
   // The port the form's column pickers read when a hint names none: the operator's first input.
   const firstInput = Object.keys(op.inputs)[0];
   return (
-    <div className="lab-inspector" data-testid="inspector" data-node={node.id}>
+    // `nokey`: React Flow ignores keys typed here (Space would pan the canvas, Backspace delete the node).
+    <div className="lab-inspector nokey" data-testid="inspector" data-node={node.id}>
       <Typography.Text strong className="lab-panel-title">{t('inspector.title')}</Typography.Text>
       <Space direction="vertical" size="small" className="lab-inspector-body">
         <Space wrap>

@@ -1,4 +1,4 @@
-import { CheckCircleFilled, ClockCircleOutlined, CloseCircleFilled, ExclamationCircleFilled, LoadingOutlined, MinusCircleOutlined, SyncOutlined } from '@ant-design/icons';
+import { CheckCircleFilled, ClockCircleOutlined, CloseCircleFilled, ExclamationCircleFilled, LoadingOutlined, MinusCircleOutlined, PauseCircleOutlined, SyncOutlined } from '@ant-design/icons';
 import { Handle, Position, type Node, type NodeProps } from '@xyflow/react';
 import { Tooltip } from 'antd';
 import { memo, type ReactNode } from 'react';
@@ -25,6 +25,7 @@ export type OperatorFlowNode = Node<OperatorNodeData, 'operator'>;
 const STATUS_ICON: Readonly<Record<NodeStatus, ReactNode>> = {
   unconfigured: <MinusCircleOutlined />,
   invalid: <ExclamationCircleFilled />,
+  blocked: <PauseCircleOutlined />,
   checking: <SyncOutlined spin />,
   ready: <CheckCircleFilled />,
   queued: <LoadingOutlined />,

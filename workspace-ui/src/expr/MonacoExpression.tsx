@@ -6,7 +6,7 @@ import 'monaco-editor/editor/contrib/hover/browser/hoverContribution.js';
 import 'monaco-editor/editor/contrib/bracketMatching/browser/bracketMatching.js';
 import 'monaco-editor/editor/contrib/placeholderText/browser/placeholderText.contribution.js';
 import 'monaco-editor/editor/contrib/clipboard/browser/clipboard.js';
-import { useEffect, useRef, useState } from 'react';
+import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { applyMovedStyles } from '../styles/csp-styles.ts';
 import { diagnose, dropContext, LANGUAGE_ID, registerExpressionLanguage, setContext, THEME_ID, type ExprContext } from './expr-language.ts';
 
@@ -29,6 +29,8 @@ export default function MonacoExpression({ value, onChange, context, placeholder
   onChangeRef.current = onChange;
   const contextRef = useRef(context);
   contextRef.current = context;
+  /** What the editor last reported: a render that brings it back is not a change from outside. */
+  const emitted = useRef(value);
   const [height, setHeight] = useState(LINE * 2 + 8);
   const [problem, setProblem] = useState<string | undefined>();
 
@@ -57,7 +59,8 @@ export default function MonacoExpression({ value, onChange, context, placeholder
       model.onDidChangeContent(() => {
         setContext(model, contextRef.current);
         refresh();
-        onChangeRef.current(model.getValue());
+        emitted.current = model.getValue();
+        onChangeRef.current(emitted.current);
       }),
       editor.onDidContentSizeChange((e) => { setHeight(Math.min(LINE * 10, Math.max(LINE * 2, e.contentHeight)) + 8); }),
     ];
@@ -72,10 +75,14 @@ export default function MonacoExpression({ value, onChange, context, placeholder
     // The editor is created once; value, context and options are synchronised below.
   }, []);
 
-  // Undo on the canvas, loading an example: the value changes from outside.
-  useEffect(() => {
+  // Undo on the canvas, loading an example: the value changes from outside. A layout effect, so it
+  // runs in the commit of the render that carries the value: a passive effect could run after the
+  // next keystroke and take the render's (older) value for a change from outside.
+  useLayoutEffect(() => {
     const model = editorRef.current?.getModel();
-    if (model && model.getValue() !== value) model.setValue(value);
+    if (!model || value === emitted.current) return;
+    emitted.current = value;
+    if (model.getValue() !== value) model.setValue(value);
   }, [value]);
 
   useEffect(() => {

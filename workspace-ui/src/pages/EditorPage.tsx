@@ -1,5 +1,5 @@
 import '@xyflow/react/dist/style.css';
-import { CaretRightOutlined, DeleteOutlined, ExpandOutlined, RedoOutlined, SaveOutlined, UndoOutlined } from '@ant-design/icons';
+import { CaretRightOutlined, DeleteOutlined, DownOutlined, ExpandOutlined, RedoOutlined, SaveOutlined, UndoOutlined, UpOutlined } from '@ant-design/icons';
 import {
   Background, BackgroundVariant, Controls, MiniMap, Panel, ReactFlow, ReactFlowProvider, applyNodeChanges, useConnection, useReactFlow,
   type Connection as FlowConnection, type Edge, type FinalConnectionState, type IsValidConnection, type NodeChange, type EdgeChange,
@@ -83,6 +83,12 @@ function summaryOf(node: EditorNode, op: OperatorInfo | undefined, catalog: read
   return parts.join(' · ');
 }
 
+/** A click on the canvas takes the keyboard back from a field of the inspector (so Delete and Ctrl+Z act on the canvas). */
+function blurInspector(): void {
+  const active = document.activeElement;
+  if (active instanceof HTMLElement && active.closest('.lab-inspector')) active.blur();
+}
+
 const isTyping = (target: EventTarget | null): boolean => {
   if (!(target instanceof HTMLElement)) return false;
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || target.closest('.monaco-editor') !== null;
@@ -100,10 +106,13 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
   const doc = history.present;
   const apply = useCallback((f: (d: EditorDoc) => EditorDoc, group?: string) => { setHistory((h) => commit(h, f(h.present), group)); }, []);
   const [selectedId, setSelectedId] = useState<string | undefined>();
+  const selectedIdRef = useRef(selectedId);
+  selectedIdRef.current = selectedId;
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const validation = useValidation(doc, lang);
   const { run, start, save, cancel } = useRun();
   const [tab, setTab] = useState('problems');
+  const [tall, setTall] = useState(false);
   const [saving, setSaving] = useState(false);
   const docKey = useMemo(() => validationKey(doc), [doc]);
 
@@ -133,15 +142,21 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
     if (r === 'failed') return 'failed';
     if (r === 'queued' || r === 'running') return 'queued';
     if (r === 'succeeded') return 'done';
-    if (errorsByNode.has(n.id)) return 'invalid';
     const op = ops.get(n.op);
     if (!op) return 'invalid';
+    // Still being filled in: not an error yet (the server's messages are listed all the same).
     const unconnected = Object.keys(op.inputs).some((port) => !doc.edges.some((e) => e.target === n.id && e.targetPort === port));
     if (unconnected || missingRequired(op.params, n.params).length > 0) return 'unconfigured';
+    if (errorsByNode.has(n.id)) return 'invalid';
     if (validation.status === 'checking') return 'checking';
     if (validation.status === 'valid') return 'ready';
+    if (validation.status === 'invalid') {
+      // The server reports every broken node and infers every node not downstream of one.
+      const broken = [...upstream(doc, n.id)].some((id) => id !== n.id && errorsByNode.has(id));
+      return broken ? 'blocked' : 'ready';
+    }
     return 'unconfigured';
-  }, [runStateOf, errorsByNode, ops, doc.edges, validation.status]);
+  }, [runStateOf, errorsByNode, ops, doc, validation.status]);
 
   const dataOf = useCallback((n: EditorNode): OperatorNodeData => {
     const op = ops.get(n.op);
@@ -228,14 +243,33 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
 
   const docRef = useRef(doc);
   docRef.current = doc;
+  const canvasRef = useRef<HTMLDivElement>(null);
   const addOperator = useCallback((op: OperatorInfo, at?: XY) => {
     const current = docRef.current;
-    const last = current.nodes[current.nodes.length - 1];
-    const position = at ?? (last ? { x: last.position.x + 240, y: last.position.y } : { x: 0, y: 0 });
+    let position = at;
+    if (!position) {
+      // Added with +: to the right of the selected node (the usual next step), else of the last one
+      // added, else in the middle of the view; moved down while it would cover another node.
+      const anchor = current.nodes.find((n) => n.id === selectedIdRef.current) ?? current.nodes[current.nodes.length - 1];
+      const box = canvasRef.current?.getBoundingClientRect();
+      const centre = box ? flow.screenToFlowPosition({ x: box.left + box.width / 2, y: box.top + box.height / 2 }) : { x: 0, y: 0 };
+      position = anchor ? { x: anchor.position.x + 240, y: anchor.position.y } : { x: centre.x - 92, y: centre.y - 30 };
+      const overlaps = (p: XY) => current.nodes.some((n) => Math.abs(n.position.x - p.x) < 190 && Math.abs(n.position.y - p.y) < 80);
+      for (let i = 0; i < 12 && overlaps(position); i++) position = { x: position.x, y: position.y + 100 };
+    }
     const id = newNodeId(current, op.id);
-    apply((d) => addNode(d, { id, op: op.ref, params: startParams(op.params), position }, op.id).doc);
+    const placed = position;
+    apply((d) => addNode(d, { id, op: op.ref, params: startParams(op.params), position: placed }, op.id).doc);
     select(id);
-  }, [apply, select]);
+    // Keep the new node in view.
+    const box = canvasRef.current?.getBoundingClientRect();
+    if (box) {
+      const topLeft = flow.screenToFlowPosition({ x: box.left, y: box.top });
+      const bottomRight = flow.screenToFlowPosition({ x: box.right, y: box.bottom });
+      const visible = placed.x >= topLeft.x && placed.y >= topLeft.y && placed.x + 184 <= bottomRight.x && placed.y + 80 <= bottomRight.y;
+      if (!visible) void flow.setCenter(placed.x + 92, placed.y + 40, { zoom: flow.getZoom(), duration: 200 });
+    }
+  }, [apply, select, flow]);
 
   const onDrop = useCallback((e: DragEvent<HTMLDivElement>) => {
     const ref = e.dataTransfer.getData(DRAG_TYPE);
@@ -309,7 +343,13 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
     await start(doc);
   };
 
-  useEffect(() => { if (run.result) setTab('run'); }, [run.result]);
+  // Results need room: the panel grows when a table arrives (and folds back with its toggle).
+  useEffect(() => { if (run.result) { setTab('run'); setTall(true); } }, [run.result]);
+  // The canvas changes size with the panel: keep the pipeline in view.
+  useEffect(() => {
+    const timer = window.setTimeout(() => { void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 150 }); }, 60);
+    return () => { window.clearTimeout(timer); };
+  }, [tall, tab, flow]);
 
   // ---- inspector -----------------------------------------------------------------------------
   const selected = doc.nodes.find((n) => n.id === selectedId);
@@ -323,7 +363,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
   const problemCount = validation.errors.length;
 
   return (
-    <div className="lab-editor">
+    <div className={`lab-editor${tall && tab === 'run' ? ' lab-editor-tall' : ''}`}>
       <div className="lab-toolbar">
         <Input
           className="lab-name" value={doc.name} maxLength={200} aria-label={t('editor.name')} placeholder={t('editor.name')}
@@ -352,7 +392,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
       </div>
       <div className="lab-editor-main">
         <Palette operators={registry.operators} onAdd={(op) => { addOperator(op); }} />
-        <div className="lab-canvas" onDragOver={(e) => { if (e.dataTransfer.types.includes(DRAG_TYPE)) { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; } }} onDrop={onDrop} data-testid="canvas">
+        <div ref={canvasRef} className="lab-canvas" onDragOver={(e) => { if (e.dataTransfer.types.includes(DRAG_TYPE)) { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; } }} onDrop={onDrop} data-testid="canvas">
           <ReactFlow<OperatorFlowNode>
             nodes={nodes}
             edges={edges}
@@ -364,7 +404,8 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
             isValidConnection={isValidConnection}
             onDelete={onDelete}
             onNodeDragStop={(_e, _n, dragged) => { apply((d) => moveNodes(d, new Map(dragged.map((n) => [n.id, n.position])))); }}
-            onPaneClick={() => { select(undefined); }}
+            onPaneClick={() => { blurInspector(); select(undefined); }}
+            onNodeClick={() => { blurInspector(); }}
             deleteKeyCode={['Delete', 'Backspace']}
             fitView
             fitViewOptions={{ padding: 0.2, maxZoom: 1.1 }}
@@ -373,7 +414,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
           >
             <Background variant={BackgroundVariant.Dots} gap={18} size={1} />
             <Controls showInteractive={false} />
-            <MiniMap pannable zoomable className="lab-minimap" />
+            <MiniMap pannable zoomable className="lab-minimap" style={{ width: 150, height: 100 }} />
             <ConnectionHint problemOf={problemOf} />
             {doc.nodes.length === 0 && (
               <Panel position="top-center"><div className="lab-canvas-empty">{t('editor.empty')}</div></Panel>
@@ -398,6 +439,11 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
         size="small"
         activeKey={tab}
         onChange={setTab}
+        tabBarExtraContent={tab === 'run' &&
+          <Tooltip title={tall ? t('editor.panelSmaller') : t('editor.panelLarger')}>
+            <Button size="small" type="text" icon={tall ? <DownOutlined /> : <UpOutlined />} onClick={() => { setTall((v) => !v); }} aria-label={tall ? t('editor.panelSmaller') : t('editor.panelLarger')} />
+          </Tooltip>
+        }
         items={[
           {
             key: 'problems',

@@ -1,5 +1,5 @@
 import { FlagFilled, StopOutlined } from '@ant-design/icons';
-import { Checkbox, Space, Table, Tag, Tooltip, Typography } from 'antd';
+import { Checkbox, Segmented, Space, Table, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useMemo, useState } from 'react';
 import { useTranslation } from 'react-i18next';
@@ -24,6 +24,7 @@ export function ResultTable({ table, title, geography, catalog }: ResultTablePro
   const { t } = useTranslation();
   const { pick } = useLang();
   const [releasedOnly, setReleasedOnly] = useState(false);
+  const [level, setLevel] = useState<number | 'all'>('all');
 
   const geoNames = useMemo(() => new Map((geography ?? []).map((u) => [u.code, u.name])), [geography]);
   const valueLabels = useMemo(() => {
@@ -69,7 +70,22 @@ export function ResultTable({ table, title, geography, catalog }: ResultTablePro
     })),
   ];
 
-  const rows: Row[] = table.rows.map((row, key) => ({ key, row })).filter((r) => !releasedOnly || !r.row.suppressed);
+  // Roll-up order: the city total first, then each geography level down; within a level, margins before cells.
+  const geoKeys = keyCols.filter((x) => x.c.geoLevel).map((x) => keyIndex.get(x.i) ?? 0);
+  const otherKeys = keyCols.filter((x) => !x.c.geoLevel).map((x) => keyIndex.get(x.i) ?? 0);
+  const depthOf = (r: ReleasedRow) => geoKeys.filter((k) => r.keys[k] !== null).length;
+  const marginOf = (r: ReleasedRow) => otherKeys.filter((k) => r.keys[k] === null).length;
+  const ordered = useMemo(
+    () => table.rows.map((row, key) => ({ key, row, depth: depthOf(row), margin: marginOf(row) })).sort((a, b) => a.depth - b.depth || b.margin - a.margin || a.key - b.key),
+    [table],
+  );
+  const rows: Row[] = ordered.filter((r) => (!releasedOnly || !r.row.suppressed) && (level === 'all' || r.depth === level));
+  const levels = geoKeys.length ? [0, ...keyCols.filter((x) => x.c.geoLevel).map((_, i) => i + 1)] : [];
+  const levelName = (d: number) => {
+    if (d === 0) return t('result.city');
+    const col = keyCols.filter((x) => x.c.geoLevel)[d - 1]?.c;
+    return col?.geoLevel ? t(`geo.${col.geoLevel}`) : String(d);
+  };
   const g = table.guard;
 
   return (
@@ -80,6 +96,12 @@ export function ResultTable({ table, title, geography, catalog }: ResultTablePro
           {t('result.guard', { threshold: g.threshold, rounding: g.rounding, cells: g.cells, suppressed: g.suppressed })}
           {g.cellKeyNoise ? ` ${t('result.noise', { d: g.cellKeyNoise })}` : ''}
         </Typography.Text>
+        {levels.length > 0 && (
+          <Segmented<number | 'all'>
+            size="small" value={level} onChange={setLevel} aria-label={t('result.level')}
+            options={[{ value: 'all', label: t('result.allLevels') }, ...levels.map((d) => ({ value: d, label: levelName(d) }))]}
+          />
+        )}
         <Checkbox checked={releasedOnly} onChange={(e) => { setReleasedOnly(e.target.checked); }}>{t('result.releasedOnly')}</Checkbox>
       </Space>
       <Table<Row>
