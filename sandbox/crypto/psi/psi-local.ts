@@ -34,14 +34,15 @@ export async function runPsiLocally(receiverItems: readonly PsiItem[], senderIte
     return list;
   };
   try {
-    const [m1, m2] = await Promise.all([r.start(receiverItems), s.start(senderItems)]);
-    pass(m1, 'receiver');
-    pass(m2, 'sender');
-    const [m3] = await Promise.all([
-      Promise.all(m1.map((m) => s.handle(m))),
-      Promise.all(m2.map((m) => r.handle(m))),
-    ]);
-    await Promise.all(pass(m3.flat(), 'sender').map((m) => r.handle(m)));
+    // Each list goes on as soon as it exists (the coordinator relays in the same way), so the
+    // threads always have work queued while either side deduplicates, shuffles or compares.
+    const deliver = async (list: Uint8Array[], from: PsiRole): Promise<void> => {
+      await Promise.all(pass(list, from).map(async (m) => {
+        if (from === 'receiver') await deliver(await s.handle(m), 'sender');
+        else await r.handle(m);
+      }));
+    };
+    await Promise.all([r.start(receiverItems).then((m1) => deliver(m1, 'receiver')), s.start(senderItems).then((m2) => deliver(m2, 'sender'))]);
     return { receiver: r.result(), sender: s.result(), messages, bytes, wiped: { receiver: await r.close(), sender: await s.close() } };
   } finally {
     await Promise.all([r.close(), s.close()]);

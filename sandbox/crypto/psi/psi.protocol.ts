@@ -206,6 +206,13 @@ export class PsiReceiver extends PsiSession {
   private peerReblinded = new Uint8Array(0);
   private peerDone = 0;
   private returnedDone = 0;
+  /** Index of the peer's list under both keys, built once that list is complete. */
+  private index: PointIndex | undefined;
+  /** Returned batches that arrived before the index: [first, count]. */
+  private waiting: [number, number][] = [];
+  private peerMembership = new Uint8Array(0);
+  private matchOfItem = new Int32Array(0);
+  private count = 0;
   private outcome: PsiReceiverResult | undefined;
 
   static async create(options: PsiSessionOptions): Promise<PsiReceiver> {
@@ -228,9 +235,11 @@ export class PsiReceiver extends PsiSession {
       if (this.closed) throw closedError();
       this.peerReblinded.set(re, m.header.first * POINT_BYTES);
       this.peerDone += m.count;
+      if (this.peerList.complete && this.peerDone === this.peerList.size) this.buildIndex();
     } else {
-      if (!this.own) throw new LabError('LAB-E103', { detail: t('在发送本方列表之前收到了返回列表', 'the returned list arrived before this side sent its own') });
-      if (m.header.total !== this.own.points.length / POINT_BYTES) {
+      const own = this.own;
+      if (!own) throw new LabError('LAB-E103', { detail: t('在发送本方列表之前收到了返回列表', 'the returned list arrived before this side sent its own') });
+      if (m.header.total !== own.points.length / POINT_BYTES) {
         throw new LabError('LAB-E100', { detail: t('返回列表的长度与本方列表不符', 'the returned list is not as long as the list sent') });
       }
       this.returned.accept(m);
@@ -238,45 +247,59 @@ export class PsiReceiver extends PsiSession {
       if (this.closed) throw closedError();
       this.returned.points.set(m.points, m.header.first * POINT_BYTES);
       this.returnedDone += m.count;
+      if (this.index) this.match(m.header.first, m.count);
+      else this.waiting.push([m.header.first, m.count]);
     }
-    if (!this.outcome && this.peerList.complete && this.returned.complete && this.peerDone === this.peerList.size && this.returnedDone === this.returned.size) {
-      this.outcome = this.compare();
-    }
+    if (!this.outcome && this.index && this.returned.complete && this.returnedDone === this.returned.size) this.outcome = this.finish();
     return [];
   }
 
-  private compare(): PsiReceiverResult {
-    const own = this.own!;
-    const mode = this.options.mode;
-    const peerSize = this.peerList.size;
-    const index = new PointIndex(this.peerReblinded, peerSize);
-    for (let j = 0; j < peerSize; j++) index.add(j);
-    const returned = wordsOf(this.returned.points);
-    const peerMembership = new Uint8Array(peerSize);
-    let count = 0;
-    const base = { mode, ownRows: own.rows, ownItems: own.items, listSize: own.itemOfPosition.length, peerListSize: peerSize, rowOfPosition: rowsOfPositions(own) };
-    if (mode === 'cardinality') {
-      for (let i = 0; i < own.itemOfPosition.length; i++) {
-        const j = index.find(returned, i);
-        if (j >= 0 && peerMembership[j] === 0) { peerMembership[j] = 1; count++; }
+  private buildIndex(): void {
+    const size = this.peerList.size;
+    const index = new PointIndex(this.peerReblinded, size);
+    for (let j = 0; j < size; j++) index.add(j);
+    this.peerMembership = new Uint8Array(size);
+    this.matchOfItem = new Int32Array(this.own?.items ?? 0).fill(-1);
+    this.index = index;
+    for (const [first, count] of this.waiting) this.match(first, count);
+    this.waiting = [];
+  }
+
+  /** Compares returned points [first, first + count) with the peer's list under both keys. */
+  private match(first: number, count: number): void {
+    const own = this.own!, index = this.index!;
+    if (this.matchOfItem.length !== own.items) this.matchOfItem = new Int32Array(own.items).fill(-1);
+    const words = wordsOf(this.returned.points.subarray(first * POINT_BYTES, (first + count) * POINT_BYTES));
+    const membership = this.options.mode === 'membership';
+    for (let k = 0; k < count; k++) {
+      const j = index.find(words, k);
+      if (j < 0) continue;
+      if (membership) {
+        const u = own.itemOfPosition[first + k]!;
+        if (u >= own.items) continue; // a dummy (matches only by a hash collision)
+        this.matchOfItem[u] = j;
       }
-      return { ...base, intersectionSize: count, peerMembership };
+      if (this.peerMembership[j] === 0) { this.peerMembership[j] = 1; this.count++; }
     }
-    const matchOfItem = new Int32Array(own.items).fill(-1);
-    for (let i = 0; i < own.itemOfPosition.length; i++) {
-      const u = own.itemOfPosition[i]!;
-      if (u >= own.items) continue; // a dummy
-      const j = index.find(returned, i);
-      if (j >= 0) { matchOfItem[u] = j; peerMembership[j] = 1; count++; }
-    }
+  }
+
+  private finish(): PsiReceiverResult {
+    const own = this.own!;
+    const base = {
+      mode: this.options.mode, intersectionSize: this.count, peerMembership: this.peerMembership, ownRows: own.rows, ownItems: own.items,
+      listSize: own.itemOfPosition.length, peerListSize: this.peerList.size, rowOfPosition: rowsOfPositions(own),
+    };
+    this.returned.points = new Uint8Array(0);
+    this.peerReblinded = new Uint8Array(0);
+    if (this.options.mode === 'cardinality') return base;
     const rowIsMember = new Uint8Array(own.rows);
     const matchedPeerPosition = new Int32Array(own.rows);
     for (let r = 0; r < own.rows; r++) {
-      const j = matchOfItem[own.itemOfRow[r]!]!;
+      const j = this.matchOfItem[own.itemOfRow[r]!]!;
       matchedPeerPosition[r] = j;
       rowIsMember[r] = j >= 0 ? 1 : 0;
     }
-    return { ...base, intersectionSize: count, peerMembership, rowIsMember, matchedPeerPosition };
+    return { ...base, rowIsMember, matchedPeerPosition };
   }
 
   result(): PsiReceiverResult {
