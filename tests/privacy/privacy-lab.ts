@@ -237,3 +237,25 @@ export function quasiId(idNumber: string, column = 'id_number'): string {
 
 /** The SQL twin of `quasiId`, for the test to check that it singles out one person. */
 export const QUASI_ID_SQL = (column: string) => `substr(${column}, 7, 8) || substr(${column}, 1, 6) || ((ascii(substr(${column}, 17, 1)) - 48) % 2)::text`;
+
+/** A released row's keys by column name (null where rolled up). */
+export function keysByName(table: ReleasedTable, row: ReleasedRow): Record<string, string | null> {
+  const names = table.columns.filter((c) => c.role === 'key').map((c) => c.name);
+  const K = names.length;
+  return Object.fromEntries(names.map((n, i) => [n, (row.grouping & (1 << (K - 1 - i))) ? null : row.keys[i] ?? null]));
+}
+
+/**
+ * The finest cells of `base` that a row of any table sums: those agreeing on every key the row
+ * groups by (matched by column name, so rows of other tables over the same keys count too).
+ */
+export function finestUnder(base: ReleasedTable, table: ReleasedTable, row: ReleasedRow): number[] {
+  const want = Object.entries(keysByName(table, row)).filter(([, v]) => v !== null);
+  const out: number[] = [];
+  base.rows.forEach((f, i) => {
+    if (f.grouping !== 0) return;
+    const fk = keysByName(base, f);
+    if (want.every(([k, v]) => k in fk && fk[k] === v)) out.push(i);
+  });
+  return out;
+}
