@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { QueueDriver } from '../sandbox/runtime/queue/queue-driver.ts';
 import type { Database } from '../sandbox/store/database.ts';
 import type { ControlSchema } from './db/control.schema.ts';
+import type { LoginRateLimitOptions } from './middleware/login-rate-limit/index.ts';
 
 /** What the lab reports at `GET /api/health`. `down` answers 503; `ok` and `degraded` answer 200. */
 export interface HealthReport {
@@ -26,6 +27,8 @@ export interface AppDeps {
     secureCookies: boolean;
     /** Idle lifetime of a session; refreshed on use. Default 8 hours. */
     sessionTtlMs?: number;
+    /** Sign-in attempts per client and overall per minute (defaults 20 and 300). */
+    loginRateLimit?: LoginRateLimitOptions;
   };
 }
 

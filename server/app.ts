@@ -5,6 +5,7 @@ import type { AppEnv } from './app-env.ts';
 import { errorHandler, notFoundHandler, validationHook } from './errors/error-handler.ts';
 import { bodyLimit } from './middleware/body-limit/index.ts';
 import { csrf } from './middleware/csrf/index.ts';
+import { loginRateLimit } from './middleware/login-rate-limit/index.ts';
 import { requestId } from './middleware/request-id/index.ts';
 import { requestLog } from './middleware/request-log/index.ts';
 import { session } from './middleware/session/index.ts';
@@ -51,6 +52,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', bodyLimit({ maxBytes: 256 * 1024 }));
   app.use('/api/*', session({ control: deps.control, ttlMs, skip: ['/api/health'] }));
   app.use('/api/*', csrf({ exempt: ['/api/auth/login'] }));
+  app.use('/api/auth/login', loginRateLimit(deps.config.loginRateLimit ?? {}));
 
   registerHealthRoutes(app, deps);
   registerAuthRoutes(app, deps, ttlMs);
