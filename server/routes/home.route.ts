@@ -84,13 +84,12 @@ export function registerHomeRoutes(app: OpenAPIHono<AppEnv>, options: HomeOption
     // Created on first use: the UI may be built after the server started.
     if (!assets) {
       if (!existsSync(join(uiDir, 'assets'))) return next();
-      assets = serveStatic({
-        root: uiDir,
-        precompressed: true,
-        onFound: (_path, ctx) => { ctx.header('cache-control', 'public, max-age=31536000, immutable'); },
-      });
+      assets = serveStatic({ root: uiDir, precompressed: true });
     }
-    return assets(c, next);
+    const res = await assets(c, next);
+    // File names carry a content hash: a file never changes under its name.
+    if (res && (res.status === 200 || res.status === 206)) res.headers.set('cache-control', 'public, max-age=31536000, immutable');
+    return res;
   });
   app.get('*', (c) => {
     const path = c.req.path;

@@ -41,10 +41,11 @@ describe('workspace UI in the browser', () => {
       const u = r.url();
       if (!u.startsWith(lab.url) && !u.startsWith('blob:')) foreignRequests.push(u);
     });
-    await page.addInitScript(() => {
-      document.addEventListener('securitypolicyviolation', (e) => {
-        console.log(`CSP-VIOLATION ${e.violatedDirective} ${e.blockedURI} ${(e.target as { outerHTML?: string } | null)?.outerHTML?.slice(0, 120) ?? ''}`);
-      });
+    // Runs in the page (a string: this file is type-checked without the DOM library).
+    await page.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (e) => {
+        console.log('CSP-VIOLATION ' + e.violatedDirective + ' ' + e.blockedURI + ' ' + (e.target && e.target.outerHTML ? e.target.outerHTML.slice(0, 120) : ''));
+      });`,
     });
   }, 240_000);
 

@@ -4,7 +4,7 @@ import type { TFunction } from 'i18next';
 import { useTranslation } from 'react-i18next';
 import type { CatalogDataset, JsonSchema, OperatorRegistry, UiHint } from '../api/types.ts';
 import { domainRank, LEVEL_COLOR } from '../catalog/labels.ts';
-import type { ExprColumn } from '../expr/expr-language.ts';
+import type { ExprColumn } from '../expr/expr-types.ts';
 import { ExpressionField } from '../expr/ExpressionField.tsx';
 import { useLang, type Lang } from '../i18n/index.ts';
 import { columnLabel, type InputColumns } from './columns.ts';

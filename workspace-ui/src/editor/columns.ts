@@ -5,7 +5,7 @@
  * are not re-implemented here: a node whose output is unknown passes its input's columns on.
  */
 import type { Bilingual, CatalogColumn, CatalogDataset, NodeOutput, OperatorInfo } from '../api/types.ts';
-import type { ExprColumn } from '../expr/expr-language.ts';
+import type { ExprColumn } from '../expr/expr-types.ts';
 import type { EditorDoc } from './model.ts';
 
 export type Outputs = ReadonlyMap<string, Readonly<Record<string, NodeOutput>>>;

@@ -8,7 +8,8 @@ import 'monaco-editor/editor/contrib/placeholderText/browser/placeholderText.con
 import 'monaco-editor/editor/contrib/clipboard/browser/clipboard.js';
 import { useEffect, useLayoutEffect, useRef, useState } from 'react';
 import { applyMovedStyles } from '../styles/csp-styles.ts';
-import { diagnose, dropContext, LANGUAGE_ID, registerExpressionLanguage, setContext, THEME_ID, type ExprContext } from './expr-language.ts';
+import { diagnose, dropContext, LANGUAGE_ID, registerExpressionLanguage, setContext, THEME_ID } from './expr-language.ts';
+import type { ExprContext } from './expr-types.ts';
 
 export interface MonacoExpressionProps {
   readonly value: string;

@@ -5,34 +5,19 @@
  * is what the server would refuse. Loaded only with the editor chunk.
  */
 import * as monaco from 'monaco-editor/editor/editor.api.js';
-import { isLabError } from '../../../sandbox/errors/index.ts';
-import { checkExpression, FUNCTIONS, parseExpression, type ColumnInfo } from '../../../sandbox/expr/index.ts';
+import { FUNCTIONS } from '../../../sandbox/expr/index.ts';
 import type { Bilingual } from '../api/types.ts';
-import type { Lang } from '../i18n/index.ts';
+import type { Lang } from '../i18n/lang.ts';
+import { diagnose } from './diagnose.ts';
+import type { ExprColumn, ExprContext } from './expr-types.ts';
+
+export type { ExprColumn, ExprContext } from './expr-types.ts';
+export { diagnose } from './diagnose.ts';
 
 export const LANGUAGE_ID = 'lab-expr';
 export const THEME_ID = 'lab-light';
 
-/** A column of the node's input, as the editor knows it (from validation, or from the catalog before that). */
-export interface ExprColumn {
-  readonly name: string;
-  /** Expression type: int, numeric, text, date, boolean, bytes */
-  readonly type: string;
-  readonly level: string;
-  readonly semantic: string;
-  readonly identifier: boolean;
-  readonly label?: Bilingual;
-  readonly values?: Readonly<Record<string, Bilingual>> | null;
-}
-
-export interface ExprContext {
-  /** undefined: the input is not known yet (the node is not connected); only syntax is checked. */
-  readonly columns: readonly ExprColumn[] | undefined;
-  readonly lang: Lang;
-}
-
 const KEYWORDS = ['AND', 'OR', 'NOT', 'IN', 'BETWEEN', 'IS', 'NULL', 'TRUE', 'FALSE', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'DATE'];
-const EXPR_TYPES = new Set(['int', 'numeric', 'text', 'date', 'boolean', 'bytes']);
 
 const contexts = new Map<string, ExprContext>();
 
@@ -46,30 +31,6 @@ export function dropContext(model: monaco.editor.ITextModel): void {
 }
 
 const pick = (lang: Lang, b: Bilingual | undefined) => (b ? (lang === 'en' ? b.en : b.zh) : '');
-
-function columnInfo(c: ExprColumn): ColumnInfo {
-  const type = (EXPR_TYPES.has(c.type) ? c.type : 'text') as ColumnInfo['type'];
-  return {
-    name: c.name, type,
-    semantic: c.semantic as ColumnInfo['semantic'],
-    level: c.level as ColumnInfo['level'],
-    identifierOrigins: c.identifier ? [c.semantic as ColumnInfo['semantic']] : [],
-  };
-}
-
-/** The first problem in `text` for these columns, as the server would word it; undefined when it checks. */
-export function diagnose(text: string, ctx: ExprContext): { message: string; start: number; end: number } | undefined {
-  if (!text.trim()) return undefined;
-  try {
-    const expr = parseExpression(text);
-    if (ctx.columns) checkExpression(expr, ctx.columns.map(columnInfo));
-    return undefined;
-  } catch (e) {
-    if (!isLabError(e)) return { message: String(e), start: 0, end: text.length };
-    const span = e.span ?? { start: 0, end: text.length };
-    return { message: `${e.code} ${e.messageIn(ctx.lang)}`, start: span.start, end: Math.max(span.end, span.start + 1) };
-  }
-}
 
 export function validateModel(model: monaco.editor.ITextModel): void {
   const ctx = contexts.get(model.uri.toString());

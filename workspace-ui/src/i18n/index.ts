@@ -12,8 +12,9 @@ import type { Bilingual } from '../api/types.ts';
 import en from './en.json';
 import zhCN from './zh-CN.json';
 
-export type Lang = 'zh-CN' | 'en';
-export const LANGS: readonly Lang[] = ['zh-CN', 'en'];
+import { LANGS, type Lang } from './lang.ts';
+
+export { LANGS, type Lang };
 const STORAGE_KEY = 'lab.lang';
 
 function initialLang(): Lang {

@@ -18,6 +18,8 @@
  * loosens the policy: no inline style is ever evaluated, and no code is evaluated from text.
  */
 
+import { MOVED_STYLE, moveStyleAttributes } from './style-attributes.ts';
+
 const TAG = 'lab-style';
 
 const live = new Set<LabStyleElement>();
@@ -109,19 +111,12 @@ export function installCspStyles(): void {
   } as typeof Document.prototype.createElement;
 }
 
-const MOVED_STYLE = 'data-lab-style';
-
 /**
- * Monaco renders lines as HTML text with `style="…"` attributes, which the CSP also refuses
- * (style-src-attr). Its HTML goes through a Trusted Types policy that Monaco lets the page supply
- * (`MonacoEnvironment.createTrustedTypesPolicy`): this one moves every `style` attribute inside a
- * tag to `data-lab-style`, and `applyMovedStyles` sets them through CSSOM (`element.style`), which
- * the CSP allows. Text never contains a raw `<` (Monaco escapes it), so only attributes match.
+ * Monaco's HTML goes through a Trusted Types policy that Monaco lets the page supply
+ * (`MonacoEnvironment.createTrustedTypesPolicy`): this one moves every `style` attribute to
+ * `data-lab-style` (style-attributes.ts), and `applyMovedStyles` sets them through CSSOM
+ * (`element.style`), which the CSP allows.
  */
-export function moveStyleAttributes(html: string): string {
-  return html.replace(/(<[a-zA-Z][^<>]*?\s)style="/g, `$1${MOVED_STYLE}="`);
-}
-
 interface TrustedPolicyOptions {
   createHTML?: (value: string) => string;
   createScriptURL?: (value: string) => string;
