@@ -6,16 +6,19 @@ import { sodium } from './sodium.ts';
  * Hashing items to curve25519 points for the PSI: RFC 9380 with expand_message_xmd(SHA-512) and
  * Elligator 2, returning the Montgomery u-coordinate X25519 takes (32 bytes, little-endian).
  *
- *  - 'RO' = curve25519_XMD:SHA-512_ELL2_RO_ (hash_to_curve: two maps added; its output is
- *    indistinguishable from a random oracle into the curve, what DH-PSI's proofs assume);
- *  - 'NU' = curve25519_XMD:SHA-512_ELL2_NU_ (encode_to_curve: one map; half the cost, output
- *    not uniform — see docs/protocols.md).
+ *  - 'NU' = curve25519_XMD:SHA-512_ELL2_NU_ (encode_to_curve: one map), the default: points of
+ *    unknown discrete logarithm on the curve (never the twist), not uniform over it; enough for
+ *    DH-PSI because Elligator 2 is invertible (docs/protocols.md, "Curve and hash-to-curve");
+ *  - 'RO' = curve25519_XMD:SHA-512_ELL2_RO_ (hash_to_curve: two maps added; statistically close
+ *    to uniform, a random oracle into the curve), twice the hashing cost.
  * Both stop before clear_cofactor: the points only ever enter X25519, whose clamped scalar is a
  * multiple of 8, so k·H(x) = (k/8)·(8·H(x)) — the cofactor is cleared by the blinding itself.
  * The tests check the full suites (with ×8) against RFC 9380 Appendix J.4.
  */
 export type HashSuite = 'RO' | 'NU';
 export const HASH_SUITES: readonly HashSuite[] = ['RO', 'NU'];
+/** The suite a session uses unless told otherwise (both sides must use the same). */
+export const DEFAULT_SUITE: HashSuite = 'NU';
 
 /** Domain-separation tags of the lab's PSI (RFC 9380 §3.1: one tag per application and suite). */
 export const PSI_DST: Readonly<Record<HashSuite, string>> = {

@@ -7,7 +7,7 @@ export {
   BucketKeyExchange, bucketOf, partitionItems, combineReceiverResults, combineSenderResults, DEFAULT_MIN_ITEMS_PER_BUCKET,
   type BucketPartition, type PartitionOptions, type CombinedReceiverResult, type CombinedSenderResult,
 } from './psi-bucket.ts';
-export { HashToCurve, HASH_SUITES, PSI_DST, packItems, type HashSuite, type PackedItems } from './hash-to-curve.ts';
+export { HashToCurve, DEFAULT_SUITE, HASH_SUITES, PSI_DST, packItems, type HashSuite, type PackedItems } from './hash-to-curve.ts';
 export {
   decodePsiMessage, DEFAULT_MAX_MESSAGE_BYTES, PSI_HEADER_BYTES, POINT_BYTES,
   type PsiMessage, type PsiMessageHeader, type PsiMessageKind, type PsiMode, type PsiRole,

@@ -1,5 +1,5 @@
 import { LabError, t } from '../../errors/index.ts';
-import { packItems, type HashSuite, type PackedItems } from './hash-to-curve.ts';
+import { DEFAULT_SUITE, packItems, type HashSuite, type PackedItems } from './hash-to-curve.ts';
 import { PsiPool } from './psi-pool.ts';
 import { secureRandomKey, wipeSecure } from './sodium.ts';
 
@@ -17,7 +17,7 @@ export interface PsiWipeReport {
  * 32 random bytes made here, in libsodium secure memory, copied to the pool's threads for the
  * scalar multiplications, and wiped everywhere by close(). It never leaves the process.
  *
- *   blind(items)    = X25519(k, H(item)) per item, H = RFC 9380 hash-to-curve (suite RO or NU)
+ *   blind(items)    = X25519(k, H(item)) per item, H = RFC 9380 hash-to-curve (suite NU or RO)
  *   reblind(points) = X25519(k, point) per point, after checking every point (LAB-E102)
  */
 export class PsiParty {
@@ -35,7 +35,7 @@ export class PsiParty {
     const key = secureRandomKey();
     try {
       const keyId = await pool.registerKey(key);
-      return new PsiParty(pool, options.suite ?? 'RO', key, keyId);
+      return new PsiParty(pool, options.suite ?? DEFAULT_SUITE, key, keyId);
     } catch (e) {
       wipeSecure(key);
       throw e;

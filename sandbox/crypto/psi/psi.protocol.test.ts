@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
-import { HashToCurve, PSI_DST } from './hash-to-curve.ts';
+import { DEFAULT_SUITE, HashToCurve, PSI_DST } from './hash-to-curve.ts';
 import { expandMessageXmd, uBytes } from './hash-to-curve.reference.ts';
 import { P } from './curve25519.wasm.ts';
 import { decodePsiMessage, encodeBatch, encodeList, sessionTag, PSI_HEADER_BYTES, type PsiMessageHeader, type PsiRole } from './psi-message.ts';
@@ -90,7 +90,7 @@ describe('ECDH-PSI against plain set intersection', () => {
     });
   }
 
-  it('on worker threads, with small messages, padding on both sides and the NU suite', async () => {
+  it('on worker threads, with small messages, padding on both sides, both suites', async () => {
     const X = Array.from({ length: 2500 }, (_, k) => `p-${k * 3}`);
     const Y = Array.from({ length: 1800 }, (_, k) => `p-${k * 5}`);
     for (const suite of ['RO', 'NU'] as const) {
@@ -119,7 +119,7 @@ describe('ECDH-PSI against plain set intersection', () => {
 
 /** A header for a list the test itself sends, as the given role. */
 const header = (from: PsiRole, kind: PsiMessageHeader['kind'], mode: PsiMessageHeader['mode'], session: string) =>
-  ({ kind, from, mode, suite: 'RO' as const, sessionTag: sessionTag(session), bucket: 0 });
+  ({ kind, from, mode, suite: DEFAULT_SUITE, sessionTag: sessionTag(session), bucket: 0 });
 
 describe('shuffling', () => {
   const X = Array.from({ length: 1000 }, (_, k) => `s-${String(k).padStart(4, '0')}`);
@@ -183,8 +183,10 @@ describe('what the messages carry', () => {
       ['SHA-256', createHash('sha256').update(c).digest()],
       ['SHA-512', createHash('sha512').update(c).digest()],
       ['SHA-256 hex', enc.encode(createHash('sha256').update(c).digest('hex'))],
-      ['hash_to_field bytes', expandMessageXmd(c, enc.encode(PSI_DST.RO), 96)],
-      ['H(x), unblinded', new HashToCurve('RO').hash([canary])],
+      ['hash_to_field bytes (RO)', expandMessageXmd(c, enc.encode(PSI_DST.RO), 96)],
+      ['hash_to_field bytes (NU)', expandMessageXmd(c, enc.encode(PSI_DST.NU), 48)],
+      ['H(x), unblinded (RO)', new HashToCurve('RO').hash([canary])],
+      ['H(x), unblinded (NU)', new HashToCurve('NU').hash([canary])],
     ];
     /** Any 8-byte window of a needle (a truncated digest would be found too). */
     const windows = (n: Uint8Array): Buffer[] => (n.length <= 8 ? [Buffer.from(n)] : Array.from({ length: n.length - 7 }, (_, k) => Buffer.from(n.subarray(k, k + 8))));
@@ -194,9 +196,9 @@ describe('what the messages carry', () => {
     const control = encodeBatch({ ...header('sender', 'blinded', 'membership', 'x'), batch: 0, batches: 1, total: 2, first: 0 }, needles[3]![1]);
     expect(found(control)).toContain('SHA-512');
 
-    for (const mode of ['cardinality', 'membership'] as const) {
+    for (const [mode, suite] of [['cardinality', 'NU'], ['membership', 'NU'], ['cardinality', 'RO'], ['membership', 'RO']] as const) {
       const messages: Uint8Array[] = [];
-      const run = await runPsiLocally(X, Y, { session: 'job-canary', mode, pool: inline, relay: (m) => messages.push(m) });
+      const run = await runPsiLocally(X, Y, { session: 'job-canary', mode, suite, pool: inline, relay: (m) => messages.push(m) });
       expect(run.receiver.intersectionSize).toBeGreaterThan(1);
       expect(messages.length).toBeGreaterThan(2);
       for (const m of messages) expect(found(m)).toEqual([]);
@@ -282,8 +284,8 @@ describe('refused messages', () => {
   });
 
   it('different hash suites on the two sides (LAB-E104)', async () => {
-    const r = await PsiReceiver.create({ session, mode: 'cardinality', pool: inline, suite: 'NU' });
-    const s = await PsiSender.create({ session, mode: 'cardinality', pool: inline, suite: 'RO' });
+    const r = await PsiReceiver.create({ session, mode: 'cardinality', pool: inline, suite: 'RO' });
+    const s = await PsiSender.create({ session, mode: 'cardinality', pool: inline, suite: 'NU' });
     const m1 = await r.start(['a']);
     await expect(s.handle(m1[0]!)).rejects.toMatchObject({ code: 'LAB-E104' });
     await r.close(); await s.close();

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { LabError, t } from '../../errors/index.ts';
-import { packItems, type HashSuite } from './hash-to-curve.ts';
+import { DEFAULT_SUITE, packItems, type HashSuite } from './hash-to-curve.ts';
 import { PointIndex, wordsOf } from './point-index.ts';
 import {
   DEFAULT_MAX_MESSAGE_BYTES, ListAssembler, MAX_LIST_POINTS, MIN_MAX_MESSAGE_BYTES, POINT_BYTES, decodePsiMessage, encodeBatch, encodeList, sessionTag,
@@ -44,7 +44,7 @@ export interface PsiSessionOptions {
   readonly mode: PsiMode;
   /** Which bucket of a bucketed job this session is (psi-bucket.ts); 0 when not bucketed. */
   readonly bucket?: number;
-  /** Hash-to-curve suite, the same on both sides; default 'RO'. */
+  /** Hash-to-curve suite, the same on both sides; default 'NU' (DEFAULT_SUITE). */
   readonly suite?: HashSuite;
   /** The thread pool for the scalar multiplications; default the process-wide pool. */
   readonly pool?: PsiPool;
@@ -157,7 +157,7 @@ abstract class PsiSession {
     if (!Number.isInteger(m) || m < MIN_MAX_MESSAGE_BYTES) throw new LabError('LAB-E106', { detail: t('单条消息上限过小', 'the message size limit is too small'), field: 'maxMessageBytes' });
     const p = options.padTo;
     if (p !== undefined && (!Number.isInteger(p) || p < 0)) throw new LabError('LAB-E106', { detail: t('填充大小无效', 'invalid padding size'), field: 'padTo' });
-    return PsiParty.create({ ...(options.pool ? { pool: options.pool } : {}), suite: options.suite ?? 'RO' });
+    return PsiParty.create({ ...(options.pool ? { pool: options.pool } : {}), suite: options.suite ?? DEFAULT_SUITE });
   }
 
   get closed(): boolean { return this.party.closed; }
