@@ -1,5 +1,6 @@
 // First: libraries that write <style> elements must find the CSP-safe stand-in in place.
 import './styles/install-csp-styles.ts';
+import './app/antd-react19.ts';
 import './i18n/index.ts';
 import './styles/app.css';
 import { StrictMode } from 'react';
