@@ -132,6 +132,21 @@ describe('workspace UI in the browser', () => {
     await expect.poll(() => page.getByTestId('node-out').getAttribute('data-status')).toBe('done');
   }, 150_000);
 
+  it('drops an operator dragged from the palette, not configured until its dataset is chosen; Delete removes it', async () => {
+    await page.getByTestId('palette-source@1').dragTo(page.getByTestId('canvas'), { targetPosition: { x: 60, y: 40 } });
+    const dropped = page.getByTestId('node-source_1');
+    await dropped.waitFor();
+    expect(await dropped.getAttribute('data-status')).toBe('unconfigured');
+    expect(await page.getByTestId('inspector').getAttribute('data-node')).toBe('source_1');
+    await page.getByRole('combobox', { name: '数据集' }).click();
+    await page.keyboard.type('registry.household');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => dropped.textContent()).toContain('户');
+    await dropped.click();
+    await page.keyboard.press('Delete');
+    await expect.poll(() => page.getByTestId('node-source_1').count()).toBe(0);
+  });
+
   it('refuses a connection between ports of different types and says why', async () => {
     await page.getByTestId('node-active').click();
     await page.getByRole('button', { name: '添加“输出结果”' }).click();
