@@ -58,6 +58,9 @@ export async function createPrivacyLab(opts: { persons: number; seed: string }):
   await listenForResults(lab.control, queue, logger);
   const app = buildApp({ control: lab.control, logger, queue, health: () => Promise.resolve({ status: 'ok', mode: 'postgres', checks: {} }), config: { secureCookies: false } });
   const server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
+  // The attackers' client keeps connections alive across long local computations (LPs); a server
+  // closing an idle connection just as the client reuses it would fail a request with ECONNRESET.
+  if ('keepAliveTimeout' in server) { server.keepAliveTimeout = 300_000; server.headersTimeout = 301_000; }
   const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const [analyst, officer, officer2, researcher] = await Promise.all(['analyst', 'officer', 'officer2', 'researcher'].map((u) => signIn(baseUrl, u, password))) as [ApiClient, ApiClient, ApiClient, ApiClient];
   return {
