@@ -186,7 +186,8 @@ describe('workspace UI in the browser', () => {
     expect(await problem.getAttribute('data-field')).toBe('params.condition');
     expect(await problem.getAttribute('data-code')).toBe('LAB-E052');
     await expect.poll(() => page.getByTestId('node-active').getAttribute('data-status')).toBe('invalid');
-    expect(await page.locator('[data-testid=inspector] [data-param=condition] .ant-form-item-explain-error').textContent()).toContain('statsu');
+    // The field's message (an earlier one may still be fading out: wait for this one, not for the only one).
+    await page.locator('[data-testid=inspector] [data-param=condition] .ant-form-item-explain-error', { hasText: 'statsu' }).waitFor({ timeout: 20_000 });
     await shot('expression-error-zh');
     // Undo (from the canvas) restores the valid condition.
     await page.locator('.react-flow__pane').click({ position: { x: 10, y: 10 } });
