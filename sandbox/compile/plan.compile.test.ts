@@ -31,6 +31,22 @@ describe('plan compiler', () => {
     expect(lines[4]).toBe('SELECT "district_code", "street_code", "community_code", "grid_code", "household_type", "sex", "age_band", "__grouping", "__units", "persons" FROM "n3"');
     expect(q.sql).not.toContain("'active'");
   });
+
+  it('DP releases: the contribution of each person to a sum is rounded and clamped to the bounds, given as parameters', () => {
+    const stage = stageOf({
+      specVersion: 1, name: 'subsidy',
+      nodes: [
+        { id: 's', op: 'source@1', params: { dataset: 'civil.subsidy' } },
+        { id: 'r', op: 'geo-rollup@1', inputs: { rows: 's' }, params: { depth: 'district', measures: [{ kind: 'sum', column: 'monthly_amount', name: 'total' }] } },
+        { id: 'out', op: 'output@1', inputs: { table: 'r' }, params: { title: 't' } },
+      ],
+    });
+    const plain = compileRel(stage.rel, '2026-06-30');
+    expect(plain.sql).toContain('sum("monthly_amount") AS "v_total"');
+    const q = compileRel(stage.rel, '2026-06-30', { clampPerUnit: { total: [0, 5000] } });
+    expect(q.sql).toMatch(/LEAST\(GREATEST\(round\(sum\("monthly_amount"\)\), \$(\d+)::bigint\), \$(\d+)::bigint\) AS "v_total"/);
+    expect(q.parameters.slice(-2)).toEqual([0, 5000]);
+  });
 });
 
 describe('plan compiler on real Postgres', () => {

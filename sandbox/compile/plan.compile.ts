@@ -19,6 +19,12 @@ export const FINGERPRINT_COLUMN = '__fp';
 export interface CompileOptions {
   /** The domain's secret hash key (a bigint as text); with it, aggregates carry `__fp`. */
   readonly fingerprintKey?: string;
+  /**
+   * Differentially private releases: each person's contribution to a sum or mean measure (by
+   * measure name) is rounded to a whole number and clamped to [lower, upper] before it is added,
+   * so one person moves a sum by at most max(|lower|, |upper|).
+   */
+  readonly clampPerUnit?: Readonly<Record<string, readonly [number, number]>>;
 }
 
 /**
@@ -133,7 +139,12 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
     const perUnitCols = [...keys, r.unitColumn];
     // (count_distinct is not combined with sums in one node: resolveMeasures refuses it.)
     const perUnit = emit([...perUnitCols, ...additive.map((m) => `v_${m.name}`)],
-      `SELECT ${list(perUnitCols)}, ${additive.map((m) => `sum(${ident(m.column ?? '')}) AS ${ident(`v_${m.name}`)}`).join(', ')} FROM ${ident(input.name)} GROUP BY ${list(perUnitCols)}`);
+      `SELECT ${list(perUnitCols)}, ${additive.map((m) => {
+        const clamp = options.clampPerUnit?.[m.name];
+        const total = `sum(${ident(m.column ?? '')})`;
+        const value = clamp ? `LEAST(GREATEST(round(${total}), ${params.add(clamp[0], 'int')}), ${params.add(clamp[1], 'int')})` : total;
+        return `${value} AS ${ident(`v_${m.name}`)}`;
+      }).join(', ')} FROM ${ident(input.name)} GROUP BY ${list(perUnitCols)}`);
     const cols = r.measures.flatMap((m): string[] => {
       switch (m.kind) {
         case 'count_persons': return [`count(*) AS ${ident(m.name)}`];

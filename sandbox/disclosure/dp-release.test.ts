@@ -5,7 +5,7 @@ import { seededTestRng } from '../dp/test-rng.ts';
 import { isLabError } from '../errors/index.ts';
 import { validatePipeline } from '../pipeline/validate.ts';
 import { planPipeline, type DomainStage } from '../plan/planner.ts';
-import { bucketLabels, releaseWithDp, type GeoUnitRow } from './dp-release.ts';
+import { bucketLabels, dpClampBounds, releaseWithDp, type GeoUnitRow } from './dp-release.ts';
 import type { RawRow } from './staff-guard.ts';
 
 const doc = JSON.parse(readFileSync(new URL('../../examples/pipelines/s7-floating-age-structure.json', import.meta.url), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] };
@@ -92,8 +92,60 @@ describe('the researcher DP release', () => {
       releaseWithDp({ table: s.table, rel: s.rel, rows: [], geography, params, epsilon: '1' });
       expect.unreachable();
     } catch (e) {
-      expect(isLabError(e) && e.code).toBe('LAB-E120');
+      expect(isLabError(e) && e.code).toBe('LAB-E124');
       expect(isLabError(e) && e.field).toBe('age_band');
     }
+  });
+
+  it('sums and means: clamped per person (bounds from the catalog), ε shared with the count, subtotals summed, means as noisy sum / noisy count', () => {
+    const subsidy = stageOf({
+      specVersion: 1, name: 'subsidy amounts',
+      nodes: [
+        { id: 's', op: 'source@1', params: { dataset: 'civil.subsidy' } },
+        { id: 'r', op: 'geo-rollup@1', inputs: { rows: 's' }, params: { depth: 'district', measures: [{ kind: 'count_persons' }, { kind: 'sum', column: 'monthly_amount', name: 'total' }, { kind: 'mean', column: 'monthly_amount', name: 'avg' }] } },
+        { id: 'out', op: 'output@1', inputs: { table: 'r' }, params: { title: 't' } },
+      ],
+    });
+    expect(dpClampBounds(subsidy.table)).toEqual({ total: [0, 5000], avg: [0, 5000] });
+    // 200 persons in one cell, each 1 000 a month.
+    const rows: RawRow[] = [{ district_code: '440103', __grouping: 0, __units: 200, persons: 200, total: 200_000, avg: 1000 }];
+    const t = releaseWithDp({ table: subsidy.table, rel: subsidy.rel, rows, geography, params, epsilon: '1', rng: seededTestRng('sums') });
+    const names = t.columns.filter((c) => c.role === 'measure').map((c) => c.name);
+    const cell = t.rows.find((r) => r.grouping === 0 && r.keys[0] === '440103');
+    const [count, total, avg] = names.map((n) => cell?.values[names.indexOf(n)] ?? null) as [number, number, number];
+    // ε 1 shared by three queries: count scale 3 (|noise| ≤ 60 w.p. 1 − 2e-9); sum scale 3 × 5 000.
+    expect(Math.abs(count - 200)).toBeLessThanOrEqual(63);
+    expect(Math.abs(total - 200_000)).toBeLessThanOrEqual(300_000);
+    // The mean is its own noisy sum (scale 15 000) over the noisy count: near 1 000 at n = 200.
+    expect(Math.abs(avg - 1000)).toBeLessThan(2500);
+    // The city total of sums is the sum of the noisy district cells (subtotals add up).
+    const districts = t.rows.filter((r) => r.grouping === 0);
+    const city = t.rows.find((r) => r.grouping === 1);
+    const ti = names.indexOf('total');
+    if (districts.every((r) => !r.suppressed) && city && !city.suppressed) {
+      expect(Math.abs((city.values[ti] ?? 0) - districts.reduce((s, r) => s + (r.values[ti] ?? 0), 0))).toBeLessThanOrEqual(districts.length);
+    }
+    // Grouped by assistance type, a person with two kinds of assistance would sit in two noisy cells: refused.
+    const byType = stageOf({
+      specVersion: 1, name: 'by type',
+      nodes: [
+        { id: 's', op: 'source@1', params: { dataset: 'civil.subsidy' } },
+        { id: 'r', op: 'geo-rollup@1', inputs: { rows: 's' }, params: { depth: 'district', by: ['subsidy_type'], measures: [{ kind: 'count_persons' }] } },
+        { id: 'out', op: 'output@1', inputs: { table: 'r' }, params: { title: 't' } },
+      ],
+    });
+    expect(() => releaseWithDp({ table: byType.table, rel: byType.rel, rows: [], geography, params, epsilon: '1' })).toThrow(/several values per person/);
+  });
+
+  it('a measure without catalog bounds, or a distinct count, cannot be released with DP', () => {
+    const distinct = stageOf({
+      specVersion: 1, name: 'distinct',
+      nodes: [
+        { id: 's', op: 'source@1', params: { dataset: 'civil.subsidy' } },
+        { id: 'r', op: 'geo-rollup@1', inputs: { rows: 's' }, params: { depth: 'district', measures: [{ kind: 'count_distinct', column: 'subsidy_type', name: 'types' }] } },
+        { id: 'out', op: 'output@1', inputs: { table: 'r' }, params: { title: 't' } },
+      ],
+    });
+    expect(() => dpClampBounds(distinct.table)).toThrow(/count_distinct/);
   });
 });

@@ -83,6 +83,7 @@ export const ERROR_CODES = {
   'LAB-E121': { status: 422, kind: 'user', zh: '截断界或格点步长无效', en: 'Invalid clamping bounds or lattice step' },
   'LAB-E122': { status: 500, kind: 'unexpected', zh: '加噪输入格式错误', en: 'Malformed input to the noise mechanism' },
   'LAB-E123': { status: 500, kind: 'unexpected', zh: '非密码学随机源不能用于发布', en: 'A non-cryptographic randomness source cannot be used for a release' },
+  'LAB-E124': { status: 422, kind: 'user', zh: '该表无法做差分隐私发布', en: 'This table cannot be released with differential privacy' },
   'LAB-E130': { status: 422, kind: 'user', zh: '策略无效', en: 'The policy is invalid' },
   'LAB-E131': { status: 409, kind: 'user', zh: '策略已被他人修改，请基于最新版本编辑', en: 'The policy changed meanwhile; edit the latest version' },
   'LAB-E132': { status: 409, kind: 'user', zh: '审批已失效（流程、参数、输入或策略已变更）', en: 'The approval is void (the pipeline, parameters, inputs or policy changed)' },

@@ -8,7 +8,7 @@ import { compileRel } from '../../compile/plan.compile.ts';
 import { planPipeline, type DomainStage } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
-import { releaseWithDp, type GeoUnitRow } from '../../disclosure/dp-release.ts';
+import { dpClampBounds, releaseWithDp, type GeoUnitRow } from '../../disclosure/dp-release.ts';
 import { guardTable } from '../../disclosure/guard-thread.ts';
 import { keysetsOf } from '../../disclosure/release-ledger.ts';
 import { guardKey, loadLedgerEntries, recordRelease } from './release-ledger.repository.ts';
@@ -57,9 +57,12 @@ export async function snapshotDate(db: Database): Promise<string> {
  * Runs a stage's aggregate query in a read-only transaction with a statement timeout. The rows it
  * returns are pre-guard: they never leave the worker (tests read them only through this function).
  */
-export async function runStageQuery(db: Database, stage: DomainStage, options: StageRunOptions & { fingerprintKey?: string } = {}): Promise<RawRow[]> {
+export async function runStageQuery(db: Database, stage: DomainStage, options: StageRunOptions & { fingerprintKey?: string; clampPerUnit?: Record<string, readonly [number, number]> } = {}): Promise<RawRow[]> {
   const asOf = await snapshotDate(db);
-  const q = compileRel(stage.rel, asOf, options.fingerprintKey !== undefined ? { fingerprintKey: options.fingerprintKey } : {});
+  const q = compileRel(stage.rel, asOf, {
+    ...(options.fingerprintKey !== undefined ? { fingerprintKey: options.fingerprintKey } : {}),
+    ...(options.clampPerUnit !== undefined ? { clampPerUnit: options.clampPerUnit } : {}),
+  });
   const timeout = Math.max(1, Math.floor(options.statementTimeoutMs ?? DEFAULT_STATEMENT_TIMEOUT_MS));
   const signal = options.signal;
   const cancelled = () => new LabError('LAB-E073', { detail: t('阶段已取消', 'the stage was cancelled') });
@@ -95,7 +98,7 @@ export async function executeStage(db: Database, domain: DomainId, payload: Stag
     if (payload.dp.mechanism !== 'discrete-laplace') {
       throw new LabError('LAB-E120', { detail: t('本数据域仅支持离散拉普拉斯机制', 'this domain supports the discrete Laplace mechanism only'), field: 'dp.mechanism' });
     }
-    const rows = await runStageQuery(db, stage, options);
+    const rows = await runStageQuery(db, stage, { ...options, clampPerUnit: dpClampBounds(stage.table) });
     const geography = await db.readOnlyQuery<GeoUnitRow>('SELECT code, level, parent_code FROM geo_unit', [], { timeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS });
     return releaseWithDp({ table: stage.table, rel: stage.rel, rows, geography, params: payload.guard, epsilon: payload.dp.epsilon });
   }
