@@ -1,19 +1,9 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.ts';
-import { seedCity } from '../../../sandbox/domains/generator/index.ts';
-import { InlineQueue } from '../../../sandbox/runtime/queue/inline.queue.ts';
-import { startDomainWorker, type DomainWorker } from '../../../sandbox/runtime/worker/domain-worker.ts';
-import type { Database } from '../../../sandbox/store/database.ts';
-import { buildApp } from '../../../server/app.ts';
-import { ensureDemoUsers } from '../../../server/lab/demo-users.ts';
-import { createLogger } from '../../../server/lab/logger.ts';
-import { listenForResults } from '../../../server/services/job.service.ts';
 import { createUser } from '../../../server/services/user.service.ts';
-import { signIn, waitForJob, type ApiClient } from '../../support/api-client.ts';
-import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
+import { waitForJob, type ApiClient } from '../../support/api-client.ts';
+import type { TestLab } from '../../support/pg-lab.ts';
+import { startServedLab, type ServedLab } from '../../support/served-lab.ts';
 
 const example = (name: string) => JSON.parse(readFileSync(new URL(`../../../examples/pipelines/${name}.json`, import.meta.url), 'utf8')) as { nodes: { id: string; params: Record<string, unknown> }[] } & Record<string, unknown>;
 
@@ -75,30 +65,20 @@ const EXEMPT: Record<string, string> = {
 
 describe('authorisation matrix: every route × every role, on others’ resources', () => {
   const password = 'matrix-password-0';
-  const queue = new InlineQueue();
-  const workers: DomainWorker[] = [];
+  let served: ServedLab;
   let lab: TestLab;
-  let server: ServerType | undefined;
   let baseUrl = '';
   let fixture: Fixture;
   let policy: { cedar: string; params: unknown };
   const clients = new Map<Role, ApiClient>();
 
   beforeAll(async () => {
-    lab = await createPgTestLab();
-    const domains = {} as Record<DomainId, Database>;
-    for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
-    await seedCity({ persons: 10_000, seed: 'matrix', domains });
-    const logger = createLogger('silent');
-    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
-    await ensureDemoUsers(lab.control, password);
+    served = await startServedLab({ persons: 10_000, seed: 'matrix', password });
+    lab = served.lab;
+    baseUrl = served.baseUrl;
     await createUser(lab.control, { username: 'analyst.other', displayName: 'other analyst', role: 'analyst', password });
     await createUser(lab.control, { username: 'researcher.other', displayName: 'other researcher', role: 'researcher', password });
-    await listenForResults(lab.control, queue, logger);
-    const app = buildApp({ control: lab.control, logger, queue, health: async () => ({ status: 'ok', mode: 'postgres', checks: {} }), config: { secureCookies: false } });
-    server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    for (const r of ROLES) if (r !== 'anonymous') clients.set(r, await signIn(baseUrl, USERNAME[r], password));
+    for (const r of ROLES) if (r !== 'anonymous') clients.set(r, await served.signIn(USERNAME[r]));
     const anon: ApiClient = {
       get: (path, headers = {}) => fetch(`${baseUrl}${path}`, { headers }),
       post: (path, body) => fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }),
@@ -106,7 +86,7 @@ describe('authorisation matrix: every route × every role, on others’ resource
     clients.set('anonymous', anon);
 
     // Someone else's resources: an analyst's pipeline and jobs, a researcher's job under review.
-    const other = await signIn(baseUrl, 'analyst.other', password);
+    const other = await served.signIn('analyst.other');
     const save = async (api: ApiClient, doc: unknown) => ((await (await api.post('/api/pipelines', doc)).json()) as { id: string }).id;
     const runOf = async (api: ApiClient, id: string) => ((await (await api.post(`/api/pipelines/${id}/runs`)).json()) as { jobId: string }).jobId;
     const pipeline = await save(other, example('s6-registry-new-inflow'));
@@ -118,7 +98,7 @@ describe('authorisation matrix: every route × every role, on others’ resource
     const l4Pipeline = await save(other, l4);
     const waitingJob = await runOf(other, l4Pipeline);
     const rejectJob = await runOf(other, l4Pipeline);
-    const otherResearcher = await signIn(baseUrl, 'researcher.other', password);
+    const otherResearcher = await served.signIn('researcher.other');
     await lab.control.kysely.insertInto('project_member').values({ project_id: 'demo-floating-age', user_id: (await lab.control.kysely.selectFrom('app_user').select('id').where('username', '=', 'researcher.other').executeTakeFirstOrThrow()).id }).execute();
     await lab.control.kysely.insertInto('dp_budget').values({ project_id: 'demo-floating-age', user_id: (await lab.control.kysely.selectFrom('app_user').select('id').where('username', '=', 'researcher.other').executeTakeFirstOrThrow()).id, total: '3' }).execute();
     const reviewJob = await runOf(otherResearcher, await save(otherResearcher, example('s7-floating-age-structure')));
@@ -127,12 +107,7 @@ describe('authorisation matrix: every route × every role, on others’ resource
     fixture = { pipeline, doneJob, waitingJob, rejectJob, reviewJob };
     policy = await (await (clients.get('officer') as ApiClient).get('/api/policies/current')).json() as { cedar: string; params: unknown };
   }, 240_000);
-  afterAll(async () => {
-    if (server) { const s = server; await new Promise<void>((resolve) => s.close(() => resolve())); }
-    for (const w of workers) await w.stop();
-    await queue.close();
-    await lab?.drop();
-  });
+  afterAll(async () => { await served?.close(); });
 
   it('the matrix covers every route of the OpenAPI document', async () => {
     const doc = await (await fetch(`${baseUrl}/api/openapi.json`)).json() as { paths: Record<string, Record<string, unknown>> };

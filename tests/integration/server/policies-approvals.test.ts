@@ -1,20 +1,10 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultBundle } from '../../../policies/bundle.ts';
-import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.ts';
-import { seedCity } from '../../../sandbox/domains/generator/index.ts';
-import { InlineQueue } from '../../../sandbox/runtime/queue/inline.queue.ts';
-import { startDomainWorker, type DomainWorker } from '../../../sandbox/runtime/worker/domain-worker.ts';
-import type { Database } from '../../../sandbox/store/database.ts';
-import { buildApp } from '../../../server/app.ts';
-import { ensureDemoUsers } from '../../../server/lab/demo-users.ts';
-import { createLogger } from '../../../server/lab/logger.ts';
 import { budgetRepository } from '../../../server/repositories/budget.repository.ts';
-import { listenForResults } from '../../../server/services/job.service.ts';
-import { signIn, waitForJob, type ApiClient } from '../../support/api-client.ts';
-import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
+import { waitForJob, type ApiClient } from '../../support/api-client.ts';
+import type { TestLab } from '../../support/pg-lab.ts';
+import { startServedLab, type ServedLab } from '../../support/served-lab.ts';
 
 const s1 = JSON.parse(readFileSync(new URL('../../../examples/pipelines/s1-population-rollup.json', import.meta.url), 'utf8')) as { nodes: { id: string; op: string; params: Record<string, unknown>; inputs?: Record<string, string> }[] } & Record<string, unknown>;
 
@@ -31,12 +21,8 @@ function s1WithIdFilter(name: string) {
 interface Job { state: string; approvalsRequired: number; policyVersion: number; error: unknown; reviewState: string | null; approvals: { officer: string; decision: string }[] }
 
 describe('policies, approvals and budgets through the API', () => {
-  const password = 'policy-test-password';
-  const queue = new InlineQueue();
-  const workers: DomainWorker[] = [];
+  let served: ServedLab;
   let lab: TestLab;
-  let server: ServerType | undefined;
-  let baseUrl = '';
   let analyst: ApiClient;
   let officer: ApiClient;
   let officer2: ApiClient;
@@ -55,25 +41,11 @@ describe('policies, approvals and budgets through the API', () => {
   const job = async (api: ApiClient, id: string) => (await (await api.get(`/api/jobs/${id}`)).json()) as Job;
 
   beforeAll(async () => {
-    lab = await createPgTestLab();
-    const domains = {} as Record<DomainId, Database>;
-    for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
-    await seedCity({ persons: 10_000, seed: 'policies', domains });
-    const logger = createLogger('silent');
-    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
-    await ensureDemoUsers(lab.control, password);
-    await listenForResults(lab.control, queue, logger);
-    const app = buildApp({ control: lab.control, logger, queue, health: async () => ({ status: 'ok', mode: 'postgres', checks: {} }), config: { secureCookies: false } });
-    server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    [analyst, officer, officer2, researcher, admin] = await Promise.all(['analyst', 'officer', 'officer2', 'researcher', 'admin'].map((u) => signIn(baseUrl, u, password))) as [ApiClient, ApiClient, ApiClient, ApiClient, ApiClient];
+    served = await startServedLab({ persons: 10_000, seed: 'policies', password: 'policy-test-password' });
+    lab = served.lab;
+    [analyst, officer, officer2, researcher, admin] = await Promise.all(['analyst', 'officer', 'officer2', 'researcher', 'admin'].map((u) => served.signIn(u))) as [ApiClient, ApiClient, ApiClient, ApiClient, ApiClient];
   }, 240_000);
-  afterAll(async () => {
-    if (server) { const s = server; await new Promise<void>((resolve) => s.close(() => resolve())); }
-    for (const w of workers) await w.stop();
-    await queue.close();
-    await lab?.drop();
-  });
+  afterAll(async () => { await served?.close(); });
 
   it('a staff run within policy is allowed at once and records the policy version that decided it', async () => {
     const id = await save(analyst, s1);

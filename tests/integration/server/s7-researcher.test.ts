@@ -1,21 +1,9 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOMAIN_IDS, type DomainId } from '../../../sandbox/domains/domain-ids.ts';
-import { seedCity } from '../../../sandbox/domains/generator/index.ts';
 import type { GroundTruth } from '../../../sandbox/domains/generator/ground-truth.ts';
 import type { ReleasedTable } from '../../../sandbox/disclosure/released-table.ts';
-import { InlineQueue } from '../../../sandbox/runtime/queue/inline.queue.ts';
-import { startDomainWorker, type DomainWorker } from '../../../sandbox/runtime/worker/domain-worker.ts';
-import type { Database } from '../../../sandbox/store/database.ts';
-import { buildApp } from '../../../server/app.ts';
-import { ensureDemoUsers } from '../../../server/lab/demo-users.ts';
-import { createLogger } from '../../../server/lab/logger.ts';
-import { listenForResults } from '../../../server/services/job.service.ts';
-import { signIn, waitForJob, type ApiClient } from '../../support/api-client.ts';
-import { createPgTestLab, type TestLab } from '../../support/pg-lab.ts';
+import { waitForJob, type ApiClient } from '../../support/api-client.ts';
+import { startServedLab, type ServedLab } from '../../support/served-lab.ts';
 
 const s7 = JSON.parse(readFileSync(new URL('../../../examples/pipelines/s7-floating-age-structure.json', import.meta.url), 'utf8')) as unknown;
 
@@ -25,38 +13,18 @@ const s7 = JSON.parse(readFileSync(new URL('../../../examples/pipelines/s7-float
  * to the project, output review, release; and the budget refusing once it is spent.
  */
 describe('S7: the researcher study, from approval to release, with noise and a budget', () => {
-  const password = 's7-researcher-password';
-  const queue = new InlineQueue();
-  const workers: DomainWorker[] = [];
-  let lab: TestLab;
+  let served: ServedLab;
   let truth: GroundTruth;
-  let server: ServerType | undefined;
   let researcher: ApiClient;
   let officer: ApiClient;
   let analyst: ApiClient;
 
   beforeAll(async () => {
-    lab = await createPgTestLab();
-    const domains = {} as Record<DomainId, Database>;
-    for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
-    const truthFile = join(lab.cfg.dataDir, 'truth.json');
-    await seedCity({ persons: 20_000, seed: 's7', domains, truthFile });
-    truth = JSON.parse(readFileSync(truthFile, 'utf8')) as GroundTruth;
-    const logger = createLogger('silent');
-    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
-    await ensureDemoUsers(lab.control, password);
-    await listenForResults(lab.control, queue, logger);
-    const app = buildApp({ control: lab.control, logger, queue, health: async () => ({ status: 'ok', mode: 'postgres', checks: {} }), config: { secureCookies: false } });
-    server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
-    const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    [researcher, officer, analyst] = await Promise.all(['researcher', 'officer', 'analyst'].map((u) => signIn(baseUrl, u, password))) as [ApiClient, ApiClient, ApiClient];
+    served = await startServedLab({ persons: 20_000, seed: 's7', password: 's7-researcher-password' });
+    truth = served.truth;
+    [researcher, officer, analyst] = await Promise.all(['researcher', 'officer', 'analyst'].map((u) => served.signIn(u))) as [ApiClient, ApiClient, ApiClient];
   }, 240_000);
-  afterAll(async () => {
-    if (server) { const s = server; await new Promise<void>((resolve) => s.close(() => resolve())); }
-    for (const w of workers) await w.stop();
-    await queue.close();
-    await lab?.drop();
-  });
+  afterAll(async () => { await served?.close(); });
 
   const submit = async () => {
     const saved = await researcher.post('/api/pipelines', s7);
