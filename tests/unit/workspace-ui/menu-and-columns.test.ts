@@ -17,7 +17,12 @@ describe('menu by role', () => {
     expect(homePageOf('steward')).toBe('catalog');
     expect(mayOpen('steward', 'editor')).toBe(false);
     expect(mayOpen('analyst', 'approvals')).toBe(false); // not the analyst's
-    expect(mayOpen('officer', 'approvals')).toBe(false); // not built yet
+    expect(mayOpen('analyst', 'jobs')).toBe(false); // not built yet
+    expect(homePageOf('officer')).toBe('approvals');
+    expect(homePageOf('admin')).toBe('audit');
+    expect(mayOpen('researcher', 'budget')).toBe(true);
+    expect(mayOpen('analyst', 'budget')).toBe(false); // researchers' only
+    expect(mayOpen('researcher', 'approvals')).toBe(false); // officers' only
   });
 });
 

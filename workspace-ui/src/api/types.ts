@@ -147,9 +147,15 @@ export interface ValidationResult {
   readonly nodes: readonly { readonly id: string; readonly op: string; readonly outputs: Readonly<Record<string, NodeOutput>> }[];
 }
 
-export type JobState = 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+/** awaiting_approval: officers must approve first (the policy decided); rejected: an officer said no (job.error carries the reason). */
+export type JobState = 'awaiting_approval' | 'rejected' | 'queued' | 'running' | 'succeeded' | 'failed' | 'cancelled';
+
+/** Researchers' outputs: pending until an officer releases, returns or rejects them. */
+export type ReviewState = 'pending' | 'released' | 'returned' | 'rejected';
 
 export interface StageInfo { readonly id: string; readonly domain: string; readonly state: string; readonly error?: unknown }
+
+export interface JobApproval { readonly officer: string; readonly decision: 'approve' | 'reject'; readonly reason: string; readonly at: string }
 
 export interface Job {
   readonly id: string;
@@ -157,8 +163,22 @@ export interface Job {
   readonly state: JobState;
   readonly progress: number;
   readonly error: unknown;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
   readonly stages: readonly StageInfo[];
+  /** The policy version that decided the run. */
+  readonly policyVersion: number | null;
+  /** Distinct officers who must approve before the job runs (0: none). */
+  readonly approvalsRequired: number;
+  readonly approvals: readonly JobApproval[];
+  readonly reviewState: ReviewState | null;
+  readonly projectId: string | null;
+  /** ε charged to the project (researchers), an exact decimal. */
+  readonly epsilon: string | null;
 }
+
+/** POST /api/pipelines/{id}/runs. */
+export interface RunStarted { readonly jobId: string; readonly state: 'queued' | 'awaiting_approval'; readonly approvalsRequired: number }
 
 export interface ReleasedColumn {
   readonly name: string;
@@ -180,7 +200,102 @@ export interface ReleasedRow {
 export interface ReleasedTable {
   readonly columns: readonly ReleasedColumn[];
   readonly rows: readonly ReleasedRow[];
-  readonly guard: { readonly rule: string; readonly threshold: number; readonly rounding: number; readonly cells: number; readonly suppressed: number; readonly cellKeyNoise?: number };
+  readonly guard: {
+    /** `staff`: threshold, secondary suppression, rounding. `researcher-dp`: DP noise, then threshold and rounding. */
+    readonly rule: 'staff' | 'researcher-dp';
+    readonly threshold: number;
+    readonly rounding: number;
+    readonly cells: number;
+    readonly suppressed: number;
+    readonly cellKeyNoise?: number;
+    /** Researchers: discrete Laplace noise of `scale` (= 1/ε) on each of the `noisyCells` finest cells. */
+    readonly dp?: { readonly mechanism: string; readonly epsilon: string; readonly noisyCells: number; readonly scale: string };
+  };
 }
 
 export interface JobResult { readonly jobId: string; readonly tables: readonly { readonly stageId: string; readonly domain: string; readonly table: ReleasedTable }[] }
+
+/** How the policy in force decided a run (policies/engine.ts `Decision`). */
+export interface RunDecision {
+  readonly decision: 'allow' | 'needs-approval' | 'deny';
+  readonly approvalsRequired: number;
+  readonly policyVersion: number;
+  /** The @id of the policies that determined the decision. */
+  readonly policies: readonly string[];
+}
+
+/** GET /api/approvals: one job waiting for an officer (approval or output review). */
+export interface InboxItem {
+  readonly jobId: string;
+  readonly pipelineId: string;
+  readonly ownerId: number;
+  readonly requesterRole: Role | null;
+  readonly createdAt: string;
+  /** Highest classification read, 1–4. */
+  readonly maxLevel: number | null;
+  readonly domains: unknown;
+  readonly approvalsRequired: number;
+  readonly projectId: string | null;
+  readonly epsilon: string | null;
+  readonly decision: unknown;
+  readonly policyVersion: number | null;
+}
+
+export interface Inbox { readonly approvals: readonly InboxItem[]; readonly reviews: readonly InboxItem[] }
+
+export interface ApproveOutcome { readonly state: JobState; readonly approvals: number; readonly approvalsRequired: number }
+
+/** A stored policy version (GET /api/policies/current, /api/policies/{version}). */
+export interface PolicyVersion {
+  readonly version: number;
+  readonly hash: string;
+  readonly cedar: string;
+  readonly params: unknown;
+  readonly comment: string;
+  readonly createdBy: number | null;
+  readonly createdAt: string;
+  readonly schema: string;
+}
+
+export interface PolicyVersionInfo { readonly version: number; readonly hash: string; readonly createdBy: number | null; readonly comment: string; readonly createdAt: string }
+
+/** One problem of a policy text or its parameters (422 LAB-E130 `problems`). */
+export interface PolicyProblem {
+  readonly message: string;
+  readonly line: number | null;
+  readonly column: number | null;
+  readonly policyId: string | null;
+  readonly help: string | null;
+}
+
+export interface PolicyCheckOk { readonly valid: true; readonly cedar: string; readonly policyIds: readonly string[] }
+
+export type AuditDecision = 'allow' | 'needs-approval' | 'deny';
+
+export interface AuditEntry {
+  readonly seq: number;
+  readonly at: string;
+  readonly actor: { readonly kind: 'user' | 'system' | 'anonymous'; readonly userId: number | null; readonly username: string | null; readonly role: string | null };
+  readonly action: string;
+  readonly resource: { readonly type: string; readonly id: string | null };
+  readonly decision: AuditDecision | null;
+  readonly policyVersion: string | null;
+  readonly pipelineHash: string | null;
+  readonly detail: unknown;
+  readonly hash: string;
+}
+
+export interface AuditPage { readonly entries: readonly AuditEntry[]; readonly headSeq: number; readonly next: number | null }
+
+export interface AuditVerification {
+  readonly ok: boolean;
+  readonly entries: number;
+  readonly checkpoints: number;
+  readonly head: { readonly seq: number; readonly hash: string };
+  readonly firstBad: { readonly seq: number; readonly reason: string; readonly checkpointId?: number; readonly message: string } | null;
+}
+
+export interface BudgetCharge { readonly jobId: string; readonly epsilon: string; readonly at: string }
+
+/** A researcher's privacy budget in one project; ε values are exact decimals as text. */
+export interface PrivacyBudget { readonly projectId: string; readonly total: string; readonly spent: string; readonly remaining: string; readonly charges: readonly BudgetCharge[] }

@@ -11,8 +11,26 @@ import { AppLayout } from './AppLayout.tsx';
 import { homePageOf, mayOpen, pageOfPath, pathOf, type PageKey } from './menu.ts';
 import { navigate, usePath } from './router.ts';
 
-// The canvas (React Flow, the inspector, and Monaco behind it) loads when the editor opens.
+// The canvas (React Flow, the inspector, and Monaco behind it) loads when the editor opens; each
+// role's own pages load when first opened (the policy editor brings Monaco).
 const EditorPage = lazy(() => import('../pages/EditorPage.tsx'));
+const ApprovalsPage = lazy(() => import('../pages/ApprovalsPage.tsx'));
+const ReviewPage = lazy(() => import('../pages/ReviewPage.tsx'));
+const PolicyPage = lazy(() => import('../pages/PolicyPage.tsx'));
+const AuditPage = lazy(() => import('../pages/AuditPage.tsx'));
+const BudgetPage = lazy(() => import('../pages/BudgetPage.tsx'));
+
+function PageOf({ page }: { page: PageKey }) {
+  switch (page) {
+    case 'editor': return <EditorPage />;
+    case 'approvals': return <ApprovalsPage />;
+    case 'review': return <ReviewPage />;
+    case 'policies': return <PolicyPage />;
+    case 'audit': return <AuditPage />;
+    case 'budget': return <BudgetPage />;
+    case 'catalog': case 'jobs': case 'followups': case 'users': return <CatalogPage />;
+  }
+}
 
 export function App() {
   const { lang } = useLang();
@@ -52,7 +70,7 @@ function Shell() {
   return (
     <AppLayout user={user} page={page}>
       <Suspense fallback={<Loading />}>
-        {page === 'editor' ? <EditorPage /> : <CatalogPage />}
+        <PageOf page={page} />
       </Suspense>
     </AppLayout>
   );

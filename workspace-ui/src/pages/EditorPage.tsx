@@ -126,7 +126,8 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
 
   const runStateOf = useMemo(() => {
     const m = new Map<string, string>();
-    if (run.docKey !== docKey) return m;
+    // Before officers approve (or after they refused) nothing runs: the nodes keep their editing status.
+    if (run.docKey !== docKey || run.jobState === 'awaiting_approval' || run.jobState === 'rejected') return m;
     const rank: Record<string, number> = { failed: 3, cancelled: 2, queued: 1, running: 1, succeeded: 0 };
     for (const s of run.stages) {
       for (const id of upstream(doc, s.id)) {
@@ -135,7 +136,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
       }
     }
     return m;
-  }, [run.stages, run.docKey, docKey, doc]);
+  }, [run.stages, run.docKey, run.jobState, docKey, doc]);
 
   const statusOf = useCallback((n: EditorNode): NodeStatus => {
     const r = runStateOf.get(n.id);
@@ -345,6 +346,9 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
 
   // Results need room: the panel grows when a table arrives (and folds back with its toggle).
   useEffect(() => { if (run.result) { setTab('run'); setTall(true); } }, [run.result]);
+  // So does a run that waits for officers: its steps and what happens next need the room.
+  const waitingForOfficers = run.jobState === 'awaiting_approval';
+  useEffect(() => { if (waitingForOfficers) { setTab('run'); setTall(true); } }, [waitingForOfficers]);
   // The canvas changes size with the panel: keep the pipeline in view.
   useEffect(() => {
     const timer = window.setTimeout(() => { void flow.fitView({ padding: 0.2, maxZoom: 1.1, duration: 150 }); }, 60);

@@ -40,8 +40,14 @@ export function ResultTable({ table, title, geography, catalog }: ResultTablePro
 
   const heading = (c: ReleasedColumn) => pick(c.label) || (c.geoLevel ? t(`geo.${c.geoLevel}`) : '') || c.name;
 
-  const keyText = (c: ReleasedColumn, v: string | null) => {
-    if (v === null) return <span className="lab-total">{t('result.all')}</span>;
+  // A rolled-up key (its bit set in `grouping`, first key the highest bit) reads "all"; a NULL
+  // value of a finest cell (e.g. an unknown birth date: researchers' tables list every public value,
+  // NULL included) reads "none", never "all".
+  const rolledUp = (r: ReleasedRow, k: number) => ((r.grouping >> (keyCols.length - 1 - k)) & 1) === 1;
+
+  const keyText = (c: ReleasedColumn, v: string | null, total: boolean) => {
+    if (total) return <span className="lab-total">{t('result.all')}</span>;
+    if (v === null) return <span className="lab-null">{t('result.null')}</span>;
     const geo = geoNames.get(v);
     if (c.geoLevel && geo) return <span title={v}>{pick(geo)}</span>;
     const label = valueLabels.get(c.name)?.[v];
@@ -51,7 +57,10 @@ export function ResultTable({ table, title, geography, catalog }: ResultTablePro
   const columns: ColumnsType<Row> = [
     ...keyCols.map(({ c, i }) => ({
       title: heading(c), key: `k${i}`,
-      render: (_: unknown, r: Row) => keyText(c, r.row.keys[keyIndex.get(i) ?? 0] ?? null),
+      render: (_: unknown, r: Row) => {
+        const k = keyIndex.get(i) ?? 0;
+        return keyText(c, r.row.keys[k] ?? null, rolledUp(r.row, k));
+      },
     })),
     ...measureCols.map(({ c, i }) => ({
       title: heading(c), key: `m${i}`, align: 'right' as const,
@@ -73,8 +82,8 @@ export function ResultTable({ table, title, geography, catalog }: ResultTablePro
   // Roll-up order: the city total first, then each geography level down; within a level, margins before cells.
   const geoKeys = keyCols.filter((x) => x.c.geoLevel).map((x) => keyIndex.get(x.i) ?? 0);
   const otherKeys = keyCols.filter((x) => !x.c.geoLevel).map((x) => keyIndex.get(x.i) ?? 0);
-  const depthOf = (r: ReleasedRow) => geoKeys.filter((k) => r.keys[k] !== null).length;
-  const marginOf = (r: ReleasedRow) => otherKeys.filter((k) => r.keys[k] === null).length;
+  const depthOf = (r: ReleasedRow) => geoKeys.filter((k) => !rolledUp(r, k)).length;
+  const marginOf = (r: ReleasedRow) => otherKeys.filter((k) => rolledUp(r, k)).length;
   const ordered = useMemo(
     () => table.rows.map((row, key) => ({ key, row, depth: depthOf(row), margin: marginOf(row) })).sort((a, b) => a.depth - b.depth || b.margin - a.margin || a.key - b.key),
     [table],
@@ -92,10 +101,18 @@ export function ResultTable({ table, title, geography, catalog }: ResultTablePro
     <div className="lab-result" data-testid="result-table">
       <Space className="lab-result-head" wrap>
         <Typography.Text strong>{title}</Typography.Text>
-        <Typography.Text type="secondary">
+        <Typography.Text type="secondary" data-testid="result-guard" data-rule={g.rule}>
+          {g.rule === 'researcher-dp' && <Tag color="purple" className="lab-guard-rule">{t('result.ruleResearcherDp')}</Tag>}
           {t('result.guard', { threshold: g.threshold, rounding: g.rounding, cells: g.cells, suppressed: g.suppressed })}
           {g.cellKeyNoise ? ` ${t('result.noise', { d: g.cellKeyNoise })}` : ''}
         </Typography.Text>
+        {g.dp && (
+          <Tooltip title={t('result.dpHelp')}>
+            <Typography.Text type="secondary" data-testid="result-dp" data-epsilon={g.dp.epsilon} data-noisy-cells={g.dp.noisyCells}>
+              {t('result.dp', { epsilon: g.dp.epsilon, cells: g.dp.noisyCells, scale: g.dp.scale })}
+            </Typography.Text>
+          </Tooltip>
+        )}
         {levels.length > 0 && (
           <Segmented<number | 'all'>
             size="small" value={level} onChange={setLevel} aria-label={t('result.level')}
