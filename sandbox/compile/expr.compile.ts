@@ -18,6 +18,26 @@ const birthFromId = (x: string) => `to_date(substr(${x}, 7, 8), 'YYYYMMDD')`;
 const ageAt = (ctx: ExprCompileContext, d: string) => `date_part('year', age(${asOf(ctx)}, ${d}))::bigint`;
 const at = (a: readonly string[], i: number) => a[i] ?? 'NULL';
 
+/*
+ * Total expressions: no row may make a stage fail (a failure would answer a yes/no question about
+ * that row). So nothing compiled here can raise a runtime error, whatever the data:
+ * - arithmetic is on numeric, each operand saturated at ±1e60 (no bigint overflow, and numeric can
+ *   never overflow its own range: products stay below 1e120, quotients below 1e16443);
+ * - `/` and `%` give NULL for a zero divisor;
+ * - every cast to integer is clamped into a range the function accepts (substr lengths ≥ 0,
+ *   round() scales within ±1000, add_months within ±2000 years);
+ * - date arithmetic is clamped to 4700 BC … 200000 AD, inside the range of timestamps, so that
+ *   age(), date_part() and date_trunc() accept every date a row can hold.
+ */
+const saturated = (x: string) => `LEAST(GREATEST((${x})::numeric, -1e60), 1e60)`;
+const clampInt = (x: string, lo: number, hi: number) => `LEAST(GREATEST((${x})::numeric, ${lo}), ${hi})::integer`;
+const INT_MAX = 2147483647;
+/** Days since 2000-01-01 of the first and last date arithmetic may give (4700 BC, 200000 AD). */
+const FIRST_DAY = -2446759;
+const LAST_DAY = 72318015;
+const shiftDays = (d: string, op: '+' | '-', n: string) =>
+  `(DATE '2000-01-01' + LEAST(GREATEST((${d} - DATE '2000-01-01') ${op} (${n})::numeric, ${FIRST_DAY}), ${LAST_DAY})::integer)`;
+
 /**
  * SQL templates of the whitelisted functions (sandbox/expr/functions.ts). Arguments arrive
  * compiled; the templates add only fixed SQL, never user text.
@@ -31,8 +51,8 @@ export const FUNCTION_SQL: Record<string, FnTemplate> = {
   month_start: (a) => `date_trunc('month', ${at(a, 0)})::date`,
   days_between: (a) => `(${at(a, 1)} - ${at(a, 0)})`,
   months_between: (a) => `(date_part('year', age(${at(a, 1)}, ${at(a, 0)})) * 12 + date_part('month', age(${at(a, 1)}, ${at(a, 0)})))::bigint`,
-  add_days: (a) => `(${at(a, 0)} + ${at(a, 1)}::integer)`,
-  add_months: (a) => `(${at(a, 0)} + make_interval(months => ${at(a, 1)}::integer))::date`,
+  add_days: (a) => shiftDays(at(a, 0), '+', at(a, 1)),
+  add_months: (a) => `(LEAST(GREATEST(${at(a, 0)}, DATE '0001-01-01'), DATE '9999-12-31') + make_interval(months => ${clampInt(at(a, 1), -24000, 24000)}))::date`,
   age_from_id: (a, ctx) => ageAt(ctx, birthFromId(at(a, 0))),
   birth_date_from_id: (a) => birthFromId(at(a, 0)),
   sex_from_id: (a) => `(CASE (ascii(substr(${at(a, 0)}, 17, 1)) - 48) % 2 WHEN 1 THEN 'M' WHEN 0 THEN 'F' END)`,
@@ -42,14 +62,14 @@ export const FUNCTION_SQL: Record<string, FnTemplate> = {
   lower: (a) => `lower(${at(a, 0)})`,
   upper: (a) => `upper(${at(a, 0)})`,
   trim: (a) => `btrim(${at(a, 0)})`,
-  substr: (a) => (a.length === 3 ? `substr(${at(a, 0)}, ${at(a, 1)}::integer, ${at(a, 2)}::integer)` : `substr(${at(a, 0)}, ${at(a, 1)}::integer)`),
+  substr: (a) => (a.length === 3 ? `substr(${at(a, 0)}, ${clampInt(at(a, 1), -INT_MAX, INT_MAX)}, ${clampInt(at(a, 2), 0, INT_MAX)})` : `substr(${at(a, 0)}, ${clampInt(at(a, 1), -INT_MAX, INT_MAX)})`),
   starts_with: (a) => `starts_with(${at(a, 0)}, ${at(a, 1)})`,
   ends_with: (a) => `(right(${at(a, 0)}, char_length(${at(a, 1)})) = ${at(a, 1)})`,
   contains: (a) => `(strpos(${at(a, 0)}, ${at(a, 1)}) > 0)`,
-  abs: (a) => `abs(${at(a, 0)})`,
-  round: (a) => (a.length === 2 ? `round((${at(a, 0)})::numeric, ${at(a, 1)}::integer)` : `round((${at(a, 0)})::numeric)`),
-  floor: (a) => `floor(${at(a, 0)})::bigint`,
-  ceil: (a) => `ceil(${at(a, 0)})::bigint`,
+  abs: (a) => `abs((${at(a, 0)})::numeric)`,
+  round: (a) => (a.length === 2 ? `round((${at(a, 0)})::numeric, ${clampInt(at(a, 1), -1000, 1000)})` : `round((${at(a, 0)})::numeric)`),
+  floor: (a) => `floor((${at(a, 0)})::numeric)`,
+  ceil: (a) => `ceil((${at(a, 0)})::numeric)`,
   bucket: (a, ctx, call) => {
     // Boundaries were checked to be increasing integer constants; labels go in as parameters.
     // The value is computed once: width_bucket gives 0 below the first boundary, i from boundary i
@@ -93,7 +113,7 @@ export function compileExpression(checked: Checked, ctx: ExprCompileContext): st
         return ctx.params.add(e.value, ty);
       }
       case 'unary':
-        return e.op === 'NOT' ? `(NOT ${c(e.operand)})` : `(- ${c(e.operand)})`;
+        return e.op === 'NOT' ? `(NOT ${c(e.operand)})` : `(- ${saturated(c(e.operand))})`;
       case 'binary': {
         const l = c(e.left);
         const r = c(e.right);
@@ -101,12 +121,13 @@ export function compileExpression(checked: Checked, ctx: ExprCompileContext): st
           case 'AND': case 'OR': return `(${l} ${e.op} ${r})`;
           case '!=': return `(${l} <> ${r})`;
           case '=': case '<': case '<=': case '>': case '>=': return `(${l} ${e.op} ${r})`;
-          case '/': return `((${l})::numeric / NULLIF(${r}, 0))`;
-          case '%': return `(${l} % NULLIF(${r}, 0))`;
+          case '/': return `(${saturated(l)} / NULLIF(${saturated(r)}, 0))`;
+          case '%': return `(${saturated(l)} % NULLIF(${saturated(r)}, 0))`;
           case '+': case '-':
-            if (typeOf(e.left) === 'date' && typeOf(e.right) !== 'date') return `(${l} ${e.op} (${r})::integer)`;
-            return `(${l} ${e.op} ${r})`;
-          case '*': return `(${l} * ${r})`;
+            if (typeOf(e.left) === 'date' && typeOf(e.right) !== 'date') return shiftDays(l, e.op, r);
+            if (typeOf(e.left) === 'date') return `(${l} ${e.op} ${r})`;
+            return `(${saturated(l)} ${e.op} ${saturated(r)})`;
+          case '*': return `(${saturated(l)} * ${saturated(r)})`;
         }
         break;
       }
