@@ -13,6 +13,8 @@ export const GROUPING_COLUMN = '__grouping';
 export const UNITS_COLUMN = '__units';
 export const top1Column = (measure: string) => `__top1_${measure}`;
 export const top2Column = (measure: string) => `__top2_${measure}`;
+/** Number of privacy units whose contribution to a sum or mean is not zero (the guard's threshold applies to it). */
+export const nonzeroColumn = (measure: string) => `__nz_${measure}`;
 /** Fingerprint of a cell's contributor set: the sum of keyed 64-bit hashes of its distinct units. */
 export const FINGERPRINT_COLUMN = '__fp';
 
@@ -33,7 +35,9 @@ export interface CompileOptions {
  *
  * An aggregate yields its keys, `__grouping` (GROUPING() bitmask over the keys: bit set = the key is
  * rolled up in that row), `__units` (distinct privacy units in the cell), each measure, and for sums
- * and means the two largest per-unit contributions (`__top1_<m>`, `__top2_<m>`) for dominance rules.
+ * and means the two largest per-unit contributions (`__top1_<m>`, `__top2_<m>`) for dominance rules
+ * and the number of units contributing a non-zero amount (`__nz_<m>`: a sum of a 0/1 indicator is a
+ * count, and the count threshold applies to it).
  * Sums and means first add up per privacy unit (person), then across units. With a fingerprint key,
  * also `__fp`: the sum (as text) of hashtextextended(unit, key) over the cell's distinct units, equal
  * for equal contributor sets (the release ledger compares cells across jobs with it).
@@ -154,11 +158,12 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
           const value = m.kind === 'sum' ? `sum(${v})` : `(sum(${v})::numeric / NULLIF(count(*), 0))`;
           return [`${value} AS ${ident(m.name)}`,
             `(array_agg(${v} ORDER BY ${v} DESC NULLS LAST))[1] AS ${ident(top1Column(m.name))}`,
-            `(array_agg(${v} ORDER BY ${v} DESC NULLS LAST))[2] AS ${ident(top2Column(m.name))}`];
+            `(array_agg(${v} ORDER BY ${v} DESC NULLS LAST))[2] AS ${ident(top2Column(m.name))}`,
+            `count(*) FILTER (WHERE ${v} <> 0) AS ${ident(nonzeroColumn(m.name))}`];
         }
       }
     });
-    const outCols = r.measures.flatMap((m) => (m.kind === 'sum' || m.kind === 'mean' ? [m.name, top1Column(m.name), top2Column(m.name)] : [m.name]));
+    const outCols = r.measures.flatMap((m) => (m.kind === 'sum' || m.kind === 'mean' ? [m.name, top1Column(m.name), top2Column(m.name), nonzeroColumn(m.name)] : [m.name]));
     const select = [...keys.map((k) => ident(k)), `${grouping} AS ${ident(GROUPING_COLUMN)}`, `count(*) AS ${ident(UNITS_COLUMN)}`, ...fingerprint(true), ...cols];
     return emit([...keys, GROUPING_COLUMN, UNITS_COLUMN, ...fpColumns, ...outCols], `SELECT ${select.join(', ')} FROM ${ident(perUnit.name)}${groupBy}`);
   };

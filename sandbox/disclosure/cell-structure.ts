@@ -20,6 +20,10 @@ export interface CellStructure {
   descendantsOf(cell: number): readonly number[];
   /** The cells that contain a finest cell (empty for the others); computed on demand. */
   ancestorsOf(cell: number): readonly number[];
+  /** The grouping sets of the table (bitmasks, as `Cell.grouping`). */
+  readonly groupingSets: readonly number[];
+  /** The cell of grouping set `grouping` that holds `cell` (undefined when the table has none). */
+  containing(cell: number, grouping: number): number | undefined;
   /** Additivity lines: parent = sum of children along one key. */
   readonly groups: readonly { readonly parent: number; readonly children: readonly number[] }[];
   /** Lines each cell belongs to (as parent or child). */
@@ -112,5 +116,12 @@ export function buildCellStructure(cells: readonly Cell[], keyCount: number): Ce
     for (const g of sets) { const a = byId.get(idOfCodes(g, cs.map((v, j) => ((g & bitOf(j, keyCount)) ? 0 : v)))); if (a !== undefined) out.push(a); }
     return out;
   };
-  return { cells, finest, groups, groupsOf, descendantsOf, ancestorsOf };
+  const containing = (cell: number, grouping: number): number | undefined => {
+    const cs = codes[cell] ?? [];
+    if (!numeric) return byId.get(idOfCodes(grouping, cs.map((v, j) => ((grouping & bitOf(j, keyCount)) ? 0 : v))));
+    let id = grouping * span;
+    for (let j = 0; j < keyCount; j++) if (!(grouping & bitOf(j, keyCount))) id += (cs[j] ?? 0) * (weight[j] ?? 0);
+    return byId.get(id);
+  };
+  return { cells, finest, groups, groupsOf, descendantsOf, ancestorsOf, groupingSets: [...sets], containing };
 }

@@ -11,7 +11,7 @@ export interface StaffGuardParams {
   readonly pPercent: number;
   /** (n,k) dominance with n = 2: sensitive when top1 + top2 > k × total. */
   readonly nkK: number;
-  /** Non-geography keys may have at most this many distinct values. */
+  /** Non-geography keys may have at most this many distinct values in released cells. */
   readonly maxLevels: number;
   /**
    * Optional cell-key noise on counts: each released count moves by an integer in −d…d (uniform,

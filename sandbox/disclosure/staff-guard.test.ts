@@ -5,7 +5,7 @@ import { buildCellStructure, type Cell } from './cell-structure.ts';
 import { DEFAULT_STAFF_PARAMS } from './guard-params.ts';
 import { KEYS, makeRows, rng, table } from './guard-test-tables.ts';
 import { audit, linePass } from './secondary-suppression.ts';
-import { cellKeyOffset, guardForStaff, type RawRow } from './staff-guard.ts';
+import { cellKeyOffset, guardForStaff, listedCells, meanStep, type RawRow } from './staff-guard.ts';
 
 // highs ships a CommonJS typing whose default export TypeScript (NodeNext) sees as the namespace;
 // at run time the ESM build's default export is the loader function itself.
@@ -40,11 +40,20 @@ function feasibleRanges(rows: readonly RawRow[], suppressed: readonly boolean[])
   return out;
 }
 
+/** Per input row: suppressed unless the output lists it as released (an unlisted cell is suppressed). */
+function suppressedOf(rows: readonly RawRow[], out: ReturnType<typeof guardForStaff>): boolean[] {
+  const released = new Set(out.rows.filter((r) => !r.suppressed).map((r) => `${r.grouping}|${r.keys.map(String).join(',')}`));
+  return rows.map((r) => !released.has(`${String(r['__grouping'])}|${KEYS.map((k) => String(r[k])).join(',')}`));
+}
+
 describe('staff disclosure guard', () => {
   it('suppresses small cells, rounds the rest to 5, never shows a suppressed value', () => {
     const rows = makeRows(1);
     const out = guardForStaff(table, rows, DEFAULT_STAFF_PARAMS);
-    expect(out.rows).toHaveLength(rows.length);
+    const suppressed = suppressedOf(rows, out);
+    // Listed: every released cell, and the suppressed cells that hold a released one.
+    expect(out.rows.filter((r) => !r.suppressed)).toHaveLength(suppressed.filter((x) => !x).length);
+    expect(out.rows.length).toBeLessThan(rows.length);
     const truth = new Map(rows.map((r) => [`${String(r['__grouping'])}|${KEYS.map((k) => String(r[k])).join(',')}`, Number(r['persons'])]));
     for (const r of out.rows) {
       const v = truth.get(`${r.grouping}|${r.keys.map(String).join(',')}`) as number;
@@ -55,15 +64,15 @@ describe('staff disclosure guard', () => {
         expect(Math.abs(r.values[0]! - v)).toBeLessThanOrEqual(2);
       }
     }
-    expect(out.guard.suppressed).toBeGreaterThan(rows.filter((r) => Number(r['persons']) <= 7).length); // secondary suppression happened
+    expect(suppressed.filter(Boolean).length).toBeGreaterThan(rows.filter((r) => Number(r['persons']) <= 7).length); // secondary suppression happened
+    expect(out.guard.suppressed).toBe(out.rows.filter((r) => r.suppressed).length);
     expect(JSON.stringify(out)).not.toMatch(/primary|secondary/);
   });
 
   it.each([1, 2, 3, 66, 95, 96, 117])('no suppressed cell can be recovered from the released cells (LP feasible ranges, seed %i)', (seed) => {
     const rows = makeRows(seed);
     const out = guardForStaff(table, rows, DEFAULT_STAFF_PARAMS);
-    const byId = new Map(out.rows.map((r) => [`${r.grouping}|${r.keys.map(String).join(',')}`, r.suppressed]));
-    const suppressed = rows.map((r) => byId.get(`${String(r['__grouping'])}|${KEYS.map((k) => String(r[k])).join(',')}`) === true);
+    const suppressed = suppressedOf(rows, out);
     const ranges = feasibleRanges(rows, suppressed);
     expect(ranges.size).toBeGreaterThan(0);
     for (const [cell, [lo, hi]] of ranges) {
@@ -107,16 +116,98 @@ describe('staff disclosure guard', () => {
       measures: [{ name: 'wage', kind: 'sum', label: { zh: '工资', en: 'Wage' } }],
     };
     const rows: RawRow[] = [
-      { district_code: 'A', __grouping: 0, __units: 20, wage: 100_000, __top1_wage: 95_000, __top2_wage: 1_000 }, // dominated
-      { district_code: 'B', __grouping: 0, __units: 20, wage: 100_000, __top1_wage: 9_000, __top2_wage: 8_000 },
-      { district_code: 'C', __grouping: 0, __units: 20, wage: 90_000, __top1_wage: 8_000, __top2_wage: 7_000 },
-      { district_code: null, __grouping: 1, __units: 60, wage: 290_000, __top1_wage: 95_000, __top2_wage: 9_000 },
+      { district_code: 'A', __grouping: 0, __units: 20, wage: 100_000, __top1_wage: 95_000, __top2_wage: 1_000, __nz_wage: 20 }, // dominated
+      { district_code: 'B', __grouping: 0, __units: 20, wage: 100_000, __top1_wage: 9_000, __top2_wage: 8_000, __nz_wage: 20 },
+      { district_code: 'C', __grouping: 0, __units: 20, wage: 90_000, __top1_wage: 8_000, __top2_wage: 7_000, __nz_wage: 20 },
+      { district_code: null, __grouping: 1, __units: 60, wage: 290_000, __top1_wage: 95_000, __top2_wage: 9_000, __nz_wage: 60 },
     ];
     const out = guardForStaff(sumTable, rows, DEFAULT_STAFF_PARAMS);
-    const get = (k: string | null) => out.rows.find((r) => r.keys[0] === k);
-    expect(get('A')?.suppressed).toBe(true);
-    expect(get(null)?.suppressed).toBe(false);
-    expect(get('B')?.suppressed || get('C')?.suppressed).toBe(true); // A cannot be recovered from the total
+    const released = (k: string | null) => out.rows.find((r) => r.keys[0] === k)?.suppressed === false;
+    expect(released('A')).toBe(false);
+    expect(released(null)).toBe(true);
+    expect(released('B') && released('C')).toBe(false); // A cannot be recovered from the total
+  });
+
+  it('applies the count threshold to the persons contributing a non-zero amount to a sum or mean (0 included)', () => {
+    const t: AggregateTable = {
+      ...table, keys: [table.keys[0]!], groupingSets: [['district_code']],
+      measures: [{ name: 'persons', kind: 'count_persons', label: { zh: '人数', en: 'Persons' } }, { name: 'sm', kind: 'sum', label: { zh: '指标', en: 'Indicator' } }],
+    };
+    // A 0/1 indicator: the sum is the number of persons with the attribute.
+    const row = (d: string, k: number): RawRow => ({ district_code: d, __grouping: 0, __units: 40, persons: 40, sm: k, __top1_sm: k > 0 ? 1 : 0, __top2_sm: k > 1 ? 1 : 0, __nz_sm: k });
+    const out = guardForStaff(t, [row('A', 0), row('B', 1), row('C', 3), row('D', 7), row('E', 8), row('F', 20)], DEFAULT_STAFF_PARAMS);
+    const get = (d: string) => out.rows.find((r) => r.keys[0] === d);
+    for (const d of ['A', 'B', 'C', 'D']) expect(get(d), d).toBeUndefined();
+    expect(get('E')?.values).toEqual([40, 10]);
+    expect(get('F')?.values).toEqual([40, 20]);
+    // Without the column the rule is not skipped: the cell is suppressed.
+    const bare = { ...row('G', 20) };
+    delete (bare as Record<string, unknown>)['__nz_sm'];
+    expect(guardForStaff(t, [bare], DEFAULT_STAFF_PARAMS).rows).toEqual([]);
+  });
+
+  it('sums are rounded and moved like counts: a sum of 1 is the released count, with and without cell-key noise', () => {
+    const t: AggregateTable = {
+      ...table, keys: [table.keys[0]!], groupingSets: [['district_code']],
+      measures: [{ name: 'persons', kind: 'count_persons', label: { zh: '人数', en: 'Persons' } }, { name: 'n', kind: 'sum', label: { zh: '一', en: 'One' } }],
+    };
+    const r = rng(9);
+    const rows: RawRow[] = Array.from({ length: 200 }, (_, i) => {
+      const n = 8 + Math.floor(r() * 200);
+      const fp = String(BigInt(Math.floor(r() * 2 ** 52)) * 2n ** 20n);
+      return { district_code: `d${i}`, __grouping: 0, __units: n, persons: n, n, __top1_n: 1, __top2_n: 1, __nz_n: n, __fp: fp };
+    });
+    for (const params of [DEFAULT_STAFF_PARAMS, { ...DEFAULT_STAFF_PARAMS, cellKeyNoise: { d: 2 } }]) {
+      const out = guardForStaff(t, rows, params);
+      let moved = 0;
+      for (const [i, row] of out.rows.entries()) {
+        expect(row.values[1]! % 5).toBe(0);
+        expect(row.values[1], `row ${i}`).toBe(row.values[0]);
+        if (row.values[0] !== Math.round(Number(rows.find((x) => x['district_code'] === row.keys[0])?.['persons']) / 5) * 5) moved++;
+      }
+      if (params.cellKeyNoise) expect(moved).toBeGreaterThan(20); else expect(moved).toBe(0);
+    }
+  });
+
+  it('a mean gives the sum no more precisely than the rounding: its step is at least rounding / n for every count the released one allows', () => {
+    expect([0.05, 0.1, 0.11, 0.3, 0.625, 1.2, 4].map(meanStep)).toEqual([0.1, 0.1, 0.2, 0.5, 1, 2, 5]);
+    const t: AggregateTable = {
+      ...table, keys: [table.keys[0]!], groupingSets: [['district_code']],
+      measures: [{ name: 'm', kind: 'mean', label: { zh: '均值', en: 'Mean' } }],
+    };
+    for (const n of [8, 9, 12, 13, 30, 49, 50, 51, 200]) {
+      for (const sum of [n * 3 + 1, n * 8000 + 7, n * 0.37]) {
+        const out = guardForStaff(t, [{ district_code: 'A', __grouping: 0, __units: n, m: sum / n, __top1_m: sum / n, __top2_m: sum / n, __nz_m: n }], DEFAULT_STAFF_PARAMS);
+        const m = out.rows[0]?.values[0] as number;
+        // Knowing n exactly, the attacker learns the sum to within n × step / 2: never closer than 2.5.
+        const released = Math.round(n / 5) * 5;
+        const step = meanStep(5 / Math.max(8, Math.ceil(released - 2.5)));
+        expect(n * step / 2, `n = ${n}`).toBeGreaterThanOrEqual(2.5);
+        expect(Math.abs(m - sum / n), `n = ${n}, sum = ${sum}`).toBeLessThanOrEqual(step / 2 + 1e-9);
+        expect(Math.abs(m / step - Math.round(m / step))).toBeLessThan(1e-9);
+      }
+    }
+  });
+
+  it('lists a suppressed cell only when it holds a released cell: which small cells exist is not shown', () => {
+    const t2: AggregateTable = { ...table, keys: [table.keys[0]!, table.keys[2]!], groupingSets: [['district_code', 'sex'], ['district_code'], []] };
+    const cell = (d: string | null, sex: string | null, n: number): RawRow => ({ district_code: d, sex, __grouping: (d === null ? 2 : 0) | (sex === null ? 1 : 0), __units: n, persons: n });
+    // One person in a district, with or without a second small cell: the same output.
+    const one = guardForStaff(t2, [cell('A', 'F', 1), cell('A', null, 1), cell(null, null, 1)], DEFAULT_STAFF_PARAMS);
+    const two = guardForStaff(t2, [cell('A', 'F', 1), cell('A', 'M', 1), cell('A', null, 2), cell(null, null, 2)], DEFAULT_STAFF_PARAMS);
+    expect(one.rows).toEqual([]);
+    expect(two).toEqual(one);
+    // A suppressed subtotal holding a released cell is listed (as suppressed); a suppressed cell
+    // holding none is not, nor a grand total whose released cells are all elsewhere… it holds them all.
+    const rows = [cell('A', 'F', 30), cell('A', 'M', 3), cell('A', null, 33), cell('B', 'F', 4), cell('B', 'M', 5), cell('B', null, 9), cell(null, null, 42)];
+    const cells: Cell[] = rows.map((r, index) => ({ index, grouping: Number(r['__grouping']), units: Number(r['__units']), keys: [r['district_code'] as string | null, r['sex'] as string | null] }));
+    const s = buildCellStructure(cells, 2);
+    const sup = [false, true, true, true, true, false, true];
+    expect(listedCells(s, sup)).toEqual([true, false, true, false, false, true, true]);
+    expect(listedCells(s, [true, true, true, true, true, true, true])).toEqual([false, false, false, false, false, false, false]);
+    const out = guardForStaff(t2, rows, DEFAULT_STAFF_PARAMS);
+    expect(out.guard.cells).toBe(out.rows.length);
+    expect(out.rows.some((r) => r.keys[0] === 'A' && r.keys[1] === 'M')).toBe(false);
   });
 
   it('flags a cell holding every person of its parent', () => {
@@ -134,6 +225,13 @@ describe('staff disclosure guard', () => {
     const rows: RawRow[] = Array.from({ length: 41 }, (_, i) => ({ sex: `v${i}`, __grouping: 0, __units: 50, persons: 50 }));
     expect(() => guardForStaff(t3, rows, DEFAULT_STAFF_PARAMS)).toThrow(expect.objectContaining({ code: 'LAB-E065' }));
     try { guardForStaff(t3, rows, DEFAULT_STAFF_PARAMS); } catch (e) { expect(String((e as Error).message)).not.toContain('v1'); }
+  });
+
+  it('counts the values of a key over released cells only: a suppressed 41st value does not refuse the table', () => {
+    const t3: AggregateTable = { ...table, keys: [table.keys[2]!], groupingSets: [['sex']] };
+    const rows: RawRow[] = Array.from({ length: 40 }, (_, i) => ({ sex: `v${i}`, __grouping: 0, __units: 50, persons: 50 }));
+    const out = guardForStaff(t3, [...rows, { sex: 'x', __grouping: 0, __units: 1, persons: 1 }], DEFAULT_STAFF_PARAMS);
+    expect(out.rows.filter((r) => !r.suppressed)).toHaveLength(40);
   });
 
   it('cell-key offsets are in −d…d, about uniform and zero-mean, and a fixed function of the fingerprint', () => {

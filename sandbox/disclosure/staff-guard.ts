@@ -1,7 +1,7 @@
 import { LabError, t } from '../errors/index.ts';
-import { FINGERPRINT_COLUMN, GROUPING_COLUMN, UNITS_COLUMN, top1Column, top2Column } from '../compile/plan.compile.ts';
+import { FINGERPRINT_COLUMN, GROUPING_COLUMN, UNITS_COLUMN, nonzeroColumn, top1Column, top2Column } from '../compile/plan.compile.ts';
 import type { AggregateTable } from '../pipeline/relation.ts';
-import { buildCellStructure, type Cell } from './cell-structure.ts';
+import { buildCellStructure, type Cell, type CellStructure } from './cell-structure.ts';
 import type { StaffGuardParams } from './guard-params.ts';
 import type { ReleasedRow, ReleasedTable } from './released-table.ts';
 import { cellIdentity, type LedgerEntry, type PriorReleases } from './release-ledger.ts';
@@ -23,17 +23,20 @@ const keyText = (v: unknown): string | null => (v === null || v === undefined ? 
  * The disclosure guard for staff. Runs inside the domain worker, on the stage's pre-guard rows;
  * only its output leaves the domain. Person is the privacy unit (`__units`).
  *
- * 1. Group-by cardinality: a non-geography key with more than `maxLevels` values refuses the table.
- * 2. Primary suppression: cells of at most `threshold` persons; for sums and means also the p% rule
- *    and (2,k) dominance on per-person contributions.
+ * 1. Group-by cardinality: a non-geography key with more than `maxLevels` values in released cells
+ *    refuses the table (checked after suppression, so that a refusal says nothing the table would not).
+ * 2. Primary suppression: cells of at most `threshold` persons; for sums and means also cells with
+ *    at most `threshold` persons contributing a non-zero amount, the p% rule and (2,k) dominance on
+ *    per-person contributions.
  *    Against the release ledger (release-ledger.ts): a cell whose contributor set differs from that
  *    of a cell with the same keys released before, while their counts differ by 1…`threshold`, is
  *    suppressed too (the difference of the two would be a small cell: differencing across jobs); a
  *    cell with the same contributor set as before is released again and never chosen as a
  *    secondary suppression (its value is known).
  * 3. Secondary suppression across every subtotal and margin (see secondary-suppression.ts).
- * 4. Counts rounded to the nearest `rounding` (after optional cell-key noise: the same persons always
- *    get the same offset); sums to whole numbers, means to one decimal.
+ * 4. Counts and sums rounded to the nearest `rounding` (after optional cell-key noise: the same
+ *    persons always get the same offset), means to a step that gives the sum no more precisely.
+ *    See `releasedValues`.
  * 5. Cells holding every person of their parent group are flagged (class disclosure).
  * Nothing in the output or in an error says why a cell was suppressed or what it held.
  */
@@ -46,27 +49,18 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
   rows = parsed.map((p) => p.r);
   const cells: Cell[] = parsed.map((p, index) => ({ index, grouping: p.grouping, keys: p.keys, units: num(p.r[UNITS_COLUMN]) }));
 
-  // 1. Cardinality of non-geography keys (counted over the finest cells).
-  table.keys.forEach((k, i) => {
-    if (k.geoLevel) return;
-    const values = new Set<string>();
-    for (const c of cells) if (c.grouping === 0) { const v = c.keys[i]; if (v !== null && v !== undefined) values.add(v); }
-    if (values.size > params.maxLevels) {
-      throw new LabError('LAB-E065', {
-        detail: t(`分组列 ${k.name} 的取值超过 ${params.maxLevels} 个，无法发布`, `group column ${k.name} has more than ${params.maxLevels} values; the table cannot be released`),
-        hint: t('请先用 bucket() 或 CASE 归并取值', 'Merge values first with bucket() or CASE'),
-        field: k.name,
-      });
-    }
-  });
-
   // 2. Primary suppression.
   const suppressed = cells.map((c) => !(c.units > params.threshold));
   table.measures.forEach((m) => {
     if (m.kind !== 'sum' && m.kind !== 'mean') return;
     rows.forEach((r, i) => {
       if (suppressed[i]) return;
+      // The count threshold on the persons whose contribution is not zero (a sum of a 0/1
+      // indicator is a count of its own; a sum of 0 is the count 0 of that subgroup). A row
+      // without the column is suppressed: the rule must not be skipped silently.
+      if (!(num(r[nonzeroColumn(m.name)]) > params.threshold)) { suppressed[i] = true; return; }
       const value = num(r[m.name]);
+      if (!Number.isFinite(value)) { suppressed[i] = true; return; }
       const total = m.kind === 'mean' ? value * (cells[i]?.units ?? 0) : value;
       const t1 = Math.max(0, num(r[top1Column(m.name)]) || 0);
       const t2 = Math.max(0, num(r[top2Column(m.name)]) || 0);
@@ -103,6 +97,22 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
     });
   }
 
+  // 1. Cardinality of non-geography keys, counted over the released cells only: a refusal must tell
+  // nothing the released table would not (a value held only by suppressed cells would otherwise
+  // fail the job exactly when that value occurs: a one-bit answer about a suppressed cell).
+  table.keys.forEach((k, i) => {
+    if (k.geoLevel) return;
+    const values = new Set<string>();
+    cells.forEach((c, j) => { if (!suppressed[j]) { const v = c.keys[i]; if (v !== null && v !== undefined) values.add(v); } });
+    if (values.size > params.maxLevels) {
+      throw new LabError('LAB-E065', {
+        detail: t(`分组列 ${k.name} 的取值超过 ${params.maxLevels} 个，无法发布`, `group column ${k.name} has more than ${params.maxLevels} values; the table cannot be released`),
+        hint: t('请先用 bucket() 或 CASE 归并取值', 'Merge values first with bucket() or CASE'),
+        field: k.name,
+      });
+    }
+  });
+
   // 5. Class disclosure: a released cell with all of its parent's persons.
   const allOfParent = cells.map(() => false);
   for (const g of structure.groups) {
@@ -111,30 +121,27 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
     for (const c of g.children) if (!suppressed[c] && cells[c]?.units === p.units) allOfParent[c] = true;
   }
 
-  // 4. Output (with cell-key noise on counts when the rules ask for it).
+  // 4. Output: counts, sums and means with the same precision (see `releasedValues`). Listed are
+  // the released cells and the suppressed cells that hold one of them (their existence follows from
+  // the released cells); every other suppressed cell is left out, so that which key combinations
+  // occur is never shown beyond what is released.
+  const listed = listedCells(structure, suppressed);
   const noise = params.cellKeyNoise;
   if (noise && fingerprints.some((fp) => fp === undefined)) throw new Error('cell-key noise needs the cells\' fingerprints');
-  const noisy = (v: number, i: number) => (noise ? Math.max(params.threshold + 1, v + cellKeyOffset(fingerprints[i] as string, noise.d)) : v);
-  const out: ReleasedRow[] = cells.map((c, i) => {
+  const out: ReleasedRow[] = [];
+  cells.forEach((c, i) => {
+    if (!listed[i]) return;
     const sup = suppressed[i] === true;
     const fp = fingerprints[i];
     if (!sup && fp !== undefined && options.onReleased) options.onReleased({ ...cellIdentity(keyNames, c.grouping, c.keys), units: c.units, fingerprint: fp });
-    return {
+    out.push({
       keys: c.keys,
       grouping: c.grouping,
       suppressed: sup,
       rounded: !sup,
       allOfParent: allOfParent[i] === true,
-      values: table.measures.map((m) => {
-        if (sup) return null;
-        const v = num(rows[i]?.[m.name]);
-        switch (m.kind) {
-          case 'count_persons': case 'count_distinct': return Math.round(noisy(v, i) / params.rounding) * params.rounding;
-          case 'sum': return Math.round(v);
-          case 'mean': return Math.round(v * 10) / 10;
-        }
-      }),
-    };
+      values: sup ? table.measures.map(() => null) : releasedValues(table, rows[i] ?? {}, c.units, noise ? cellKeyOffset(fp as string, noise.d) : 0, params),
+    });
   });
   return {
     columns: [
@@ -147,6 +154,68 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
       ...(noise ? { cellKeyNoise: noise.d } : {}),
     },
   };
+}
+
+/**
+ * Which cells the output lists: the released ones, and each suppressed cell that holds a released
+ * cell (a coarser cell over fewer keys, agreeing on those): its existence is implied by what is
+ * released. A suppressed cell holding no released cell is left out: it may be empty or not.
+ */
+export function listedCells(s: CellStructure, suppressed: readonly boolean[]): boolean[] {
+  const listed = suppressed.map((x) => !x);
+  const sets = s.groupingSets;
+  s.cells.forEach((c, i) => {
+    if (suppressed[i]) return;
+    for (const g of sets) {
+      if (g === c.grouping || (g & c.grouping) !== c.grouping) continue;
+      const a = s.containing(i, g);
+      if (a !== undefined) listed[a] = true;
+    }
+  });
+  return listed;
+}
+
+/**
+ * A released cell's values. One rule for every measure: nothing gives a count more precisely than
+ * the count itself is released.
+ * - Counts: moved by the cell-key offset o (when noise is on; never below threshold + 1), rounded to
+ *   the nearest `rounding`.
+ * - Sums: moved by the same offset (as far as the count moved) times the largest per-person contribution (the cell-key method for magnitudes:
+ *   a sum of a 0/1 indicator moves exactly as a count does, `sum(1)` equals the released count),
+ *   rounded to the nearest `rounding`.
+ * - Means: the moved sum over the persons, rounded to a step no finer than `rounding` / n for every
+ *   person count n the released count allows (a step of the 1-2-5 series, at least 0.1). Whoever
+ *   knows the exact count learns the sum from the mean no better than from the rounded sum.
+ */
+function releasedValues(table: AggregateTable, row: RawRow, units: number, offset: number, params: StaffGuardParams): number[] {
+  const base = params.rounding;
+  const roundTo = (v: number, step: number) => Math.round(v / step) * step;
+  // The offset the person count gets (never below threshold + 1), used for every measure.
+  const moved = Math.max(params.threshold + 1, units + offset) - units;
+  const count = roundTo(units + moved, base);
+  const movedSum = (m: string, sum: number) => sum + moved * Math.abs(num(row[top1Column(m)]) || 0);
+  return table.measures.map((m) => {
+    const v = num(row[m.name]);
+    switch (m.kind) {
+      case 'count_persons': case 'count_distinct': return roundTo(Math.max(params.threshold + 1, v + offset), base);
+      case 'sum': return roundTo(movedSum(m.name, v), base);
+      case 'mean': {
+        const fewest = Math.max(params.threshold + 1, Math.ceil(count - base / 2) - (params.cellKeyNoise?.d ?? 0));
+        const step = meanStep(base / fewest);
+        return Number(roundTo(movedSum(m.name, v * units) / units, step).toFixed(step < 1 ? 1 : 0));
+      }
+    }
+  });
+}
+
+/** The smallest step of the 1-2-5 series (0.1, 0.2, 0.5, 1, 2, 5, 10, …) at least `min`. */
+export function meanStep(min: number): number {
+  for (let e = -1; ; e++) {
+    for (const f of [1, 2, 5]) {
+      const step = Number((f * 10 ** e).toFixed(Math.max(0, -e)));
+      if (step >= min - 1e-12) return step;
+    }
+  }
 }
 
 function compareKeys(a: readonly (string | null)[], b: readonly (string | null)[]): number {

@@ -84,7 +84,8 @@ describe('differencing: two queries that differ by one person', () => {
         expect(d === 0 || d > 7, `cell ${rowCell(r)} released twice, ${d} persons apart`).toBe(true);
       }
     }
-    expect(tb.rows[0]?.suppressed).toBe(true);
+    // Suppressed, and not even listed (a suppressed cell holding no released cell is left out).
+    expect(tb.rows.filter((r) => !r.suppressed)).toEqual([]);
   });
 
   it('the same two queries as two outputs of one job: the second output is suppressed too', async () => {
@@ -104,7 +105,7 @@ describe('differencing: two queries that differ by one person', () => {
     };
     const out = await runAs(p.analyst, doc);
     expect(out.state).toBe('succeeded');
-    const released = [out.tables.get('o1'), out.tables.get('o2')].filter((t) => t && !t.rows[0]?.suppressed);
+    const released = [out.tables.get('o1'), out.tables.get('o2')].filter((t) => t?.rows.some((r) => !r.suppressed));
     expect(released, 'one of the two cells is released, never both').toHaveLength(1);
   });
 
@@ -126,7 +127,8 @@ describe('differencing through another table shape (the key renamed)', () => {
   const sums = new Map<string, number | null>();
   const shaped = (name: string, where: string, key: string) => countPipeline({
     name, dataset: 'health.chronic_condition', where,
-    derive: [{ name: key, expr: "'all'" }, { name: 'one', expr: '1' }],
+    // A sum of the constant 1000: rounding to 5 leaves the count exact (see the rounding tests).
+    derive: [{ name: key, expr: "'all'" }, { name: 'one', expr: '1000' }],
     groupBy: [key], measures: [{ kind: 'count_persons' }, { kind: 'sum', column: 'one', name: 'n' }],
   });
 
@@ -142,12 +144,12 @@ describe('differencing through another table shape (the key renamed)', () => {
   });
 
   // KNOWN LEAK (docs/privacy-attacks.md#renamed-keys): the ledger matches cells by key names and values;
-  // a renamed key is a new cell, and sum(1) is released unrounded.
+  // a renamed key is a new cell, and a sum of 1000 per person gives the count past the rounding.
   it.fails('the attacker cannot tell from the two answers whether the person has hypertension', () => {
     const inferred = (label: string) => {
       const a = sums.get(`${label}:with`);
       const b = sums.get(`${label}:without`);
-      return a === null || a === undefined || b === null || b === undefined ? undefined : a - b;
+      return a === null || a === undefined || b === null || b === undefined ? undefined : (a - b) / 1000;
     };
     expect(inferred('X'), 'X has hypertension, Y has not: the answers must not say so').toEqual(inferred('Y'));
   });
@@ -165,11 +167,12 @@ describe('tracker attacks', () => {
       const V = `(condition = '${v}' AND NOT ${quasiId(who)})`;
       const Pt = `(condition = 'hypertension' AND ${quasiId(who)})`;
       const q = async (name: string, where: string) => only(await runAs(p.analyst, countPipeline({
-        name, dataset: 'health.chronic_condition', where, derive: [{ name: 'one', expr: '1' }],
+        name, dataset: 'health.chronic_condition', where, derive: [{ name: 'one', expr: '1000' }],
         groupBy: [], measures: [{ kind: 'count_persons' }, { kind: 'sum', column: 'one', name: 'n' }],
       }))).rows[0]?.values[1] ?? null;
       const [q1, q2, q3] = [await q(`tracker 1 ${label}`, `${Pt} OR ${U}`), await q(`tracker 2 ${label}`, V), await q(`tracker 3 ${label}`, `${U} OR ${V}`)];
-      inferred.set(label, q1 === null || q2 === null || q3 === null ? undefined : q1 + q2 - q3);
+      // Sums of 1000 per person: the counts past the rounding to 5.
+      inferred.set(label, q1 === null || q2 === null || q3 === null ? undefined : (q1 + q2 - q3) / 1000);
     }
     expect([...inferred.values()], 'all six tracker queries were released').not.toContain(undefined);
   });
@@ -190,8 +193,8 @@ describe('sum and mean differencing (monthly wages, social domain)', () => {
     const a = only(await runAs(p.analyst, countPipeline({ name: 'wages', dataset: 'social.employment', where: where(), groupBy: ['work_district_code'], measures: wageMeasures })));
     const b = only(await runAs(p.analyst, countPipeline({ name: 'wages without W', dataset: 'social.employment', where: `${where()} AND NOT ${quasiId(W)}`, groupBy: ['work_district_code'], measures: wageMeasures })));
     expect(a.rows[0]?.suppressed).toBe(false);
-    expect(b.rows[0]?.suppressed).toBe(true);
-    expect(b.rows[0]?.values).toEqual([null, null, null]);
+    expect(b.rows.filter((r) => !r.suppressed)).toEqual([]);
+    for (const r of b.rows) expect(r.values).toEqual([null, null, null]);
   });
 
   it('renamed keys: both groups are released, with sums, means and a sum of 1', async () => {
@@ -226,21 +229,44 @@ describe('rounding', () => {
     measures: [{ kind: 'count_persons' }, { kind: 'sum', column: 'one', name: 'n' }],
   });
 
-  it('counts are rounded to 5; a sum of the constant 1 over the same cells comes out as the exact count', async () => {
+  it('counts are rounded to 5; the attacker asks for a sum of the constant 1 over the same cells', async () => {
     table = only(await runAs(p.analyst, doc));
     exact = exactUnits(table, await trueRows(p.domains.registry, 'registry', doc));
-    for (const r of table.rows) {
-      if (r.suppressed) continue;
-      expect((r.values[0] ?? 1) % 5).toBe(0);
-      expect(r.values[1]).toBe(exact.get(rowCell(r)));
-    }
+    const released = table.rows.filter((r) => !r.suppressed);
+    expect(released.length).toBeGreaterThan(5);
+    // Some counts are not multiples of 5: rounding has something to hide.
+    expect(released.filter((r) => (exact.get(rowCell(r)) ?? 0) % 5 !== 0).length).toBeGreaterThan(0);
+    for (const r of released) expect((r.values[0] ?? 1) % 5).toBe(0);
   });
 
-  // KNOWN LEAK (docs/privacy-attacks.md#rounding): sums are rounded to whole numbers only.
-  it.fails('no released value gives a count more precisely than rounding to 5 allows', () => {
+  // Was a leak (docs/privacy-attacks.md#rounding): sums were rounded to whole numbers only. Sums are
+  // now rounded (and moved by cell-key noise) as counts are: the sum of 1 is the released count.
+  it('no released value gives a count more precisely than rounding to 5 allows', () => {
     for (const r of table?.rows ?? []) {
       if (r.suppressed) continue;
       for (const v of r.values) expect((v ?? 0) % 5, `cell ${rowCell(r)}: ${String(v)}`).toBe(0);
+      expect(r.values[1], `cell ${rowCell(r)}: the sum of 1 says no more than the count`).toBe(r.values[0]);
+    }
+  });
+
+  const scaled = countPipeline({
+    name: 'persons by district, counted as a sum of 1000', dataset: 'registry.person', where: "status = 'active'",
+    derive: [{ name: 'k', expr: '1000' }], groupBy: ['district_code'], measures: [{ kind: 'sum', column: 'k', name: 'n' }],
+  });
+  let scaledTable: ReleasedTable | undefined;
+
+  it('the attacker asks for a sum of the constant 1000 instead', async () => {
+    scaledTable = only(await runAs(p.analyst, scaled));
+    expect(scaledTable.rows.filter((r) => !r.suppressed).length).toBeGreaterThan(5);
+  });
+
+  // KNOWN LEAK (docs/privacy-attacks.md#rounding): sums are rounded to the rounding base, which hides
+  // contributions of 0/1 (and small integers) as counts are hidden; a sum of 1000 per person is
+  // 1000 × the count, and rounding it to 5 leaves the count exact.
+  it.fails('… nor does a sum of a scaled constant', () => {
+    for (const r of scaledTable?.rows ?? []) {
+      if (r.suppressed) continue;
+      expect(((r.values[0] ?? 0) / 1000) % 5, `cell ${rowCell(r)}: ${String(r.values[0])}`).toBe(0);
     }
   });
 });

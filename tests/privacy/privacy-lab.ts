@@ -168,6 +168,24 @@ export function exactUnits(table: ReleasedTable, rows: readonly RawRow[]): Map<s
   return out;
 }
 
+/**
+ * A released table completed with every cell the pre-guard rows hold: the cells the output leaves
+ * out (suppressed cells holding no released cell) come back as suppressed rows. An attacker given
+ * this knows which cells exist — more than the output shows — so attacks on it are at least as
+ * strong as on the output itself.
+ */
+export function completeWithTruth(table: ReleasedTable, rows: readonly RawRow[]): ReleasedTable {
+  const keyNames = table.columns.filter((c) => c.role === 'key').map((c) => c.name);
+  const listed = new Map(table.rows.map((r) => [rowCell(r), r]));
+  const out: ReleasedRow[] = rows.map((r) => {
+    const keys = keyNames.map((k) => (r[k] === null || r[k] === undefined ? null : String(r[k])));
+    const grouping = Number(r['__grouping'] ?? 0);
+    return listed.get(cellOf(grouping, keys)) ?? { keys, grouping, values: table.columns.filter((c) => c.role === 'measure').map(() => null), suppressed: true, rounded: false, allOfParent: false };
+  });
+  if (table.rows.some((r) => !out.includes(r))) throw new Error('a listed cell is not among the pre-guard rows');
+  return { ...table, rows: out };
+}
+
 // ---------------------------------------------------------------------------------------------
 // Linear programming: what an attacker can solve for
 

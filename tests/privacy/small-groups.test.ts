@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleasedTable } from '../../sandbox/disclosure/released-table.ts';
 import {
-  QUASI_ID_SQL, countPipeline, createPrivacyLab, only, quasiId, runAs, truthQuery, type PipelineDoc, type PipelineNode, type PrivacyLab,
+  QUASI_ID_SQL, countPipeline, createPrivacyLab, only, quasiId, runAs, trueRows, truthQuery, type PipelineDoc, type PipelineNode, type PrivacyLab,
 } from './privacy-lab.ts';
 
 /**
@@ -117,9 +117,10 @@ describe('isolating one person by what a neighbour knows (birth date, sex, origi
     }
   });
 
-  // KNOWN LEAK (docs/privacy-attacks.md#presence): a suppressed cell is listed with its keys, so
-  // the keys of the cells an isolated person makes are that person's attributes.
-  it.fails('the attacker sees the same table whatever conditions the isolated person has', () => {
+  // Was a leak (docs/privacy-attacks.md#presence): a suppressed cell was listed with its keys, so
+  // the keys of the cells an isolated person makes were that person's attributes. A suppressed cell
+  // is now listed only when it holds a released cell.
+  it('the attacker sees the same table whatever conditions the isolated person has', () => {
     const [x, y] = [views.get('X'), views.get('Y')];
     expect(x?.truth).not.toBe(y?.truth);
     expect(x?.listed, `X has ${x?.truth}, Y has ${y?.truth}`).toEqual(y?.listed);
@@ -148,9 +149,8 @@ describe('isolating one person with tags', () => {
     }
   });
 
-  // KNOWN LEAK (docs/privacy-attacks.md#presence): as above; the tag names of the listed cells are
-  // the isolated person's tags.
-  it.fails('the attacker sees the same table whatever tags the isolated person has', () => {
+  // Was a leak (docs/privacy-attacks.md#presence): as above, with the tag names.
+  it('the attacker sees the same table whatever tags the isolated person has', () => {
     const [x, y] = [views.get('X'), views.get('Y')];
     expect(x?.listed, `X: ${x?.truth}, Y: ${y?.truth}`).toEqual(y?.listed);
   });
@@ -174,18 +174,25 @@ describe('isolating one person with tags', () => {
 describe('a small subgroup counted through a sum', () => {
   let table: ReleasedTable | undefined;
 
-  it('patients per community with a sum of a 0/1 indicator (severe mental disorder): the communities have ≥ 8 patients, so the cells are released', async () => {
-    table = only(await runAs(p.analyst, countPipeline({
+  it('patients per community with a sum of a 0/1 indicator (severe mental disorder): communities of ≥ 8 patients with 1…7 such patients exist', async () => {
+    const doc = countPipeline({
       name: 'severe mental disorder per community, as a sum', dataset: 'health.chronic_condition',
       derive: [{ name: 'sm', expr: "CASE WHEN condition = 'severe_mental' THEN 1 ELSE 0 END" }],
       groupBy: ['community_code'], measures: [{ kind: 'count_persons' }, { kind: 'sum', column: 'sm', name: 'severe_mental' }],
-    })));
-    expect(table.rows.some((r) => !r.suppressed)).toBe(true);
+    });
+    const out = await runAs(p.analyst, doc);
+    expect(out.state).toBe('succeeded');
+    table = only(out);
+    // The targets of the attack (the test's look at the truth): cells the count rule alone releases
+    // whose indicator sum is a small count.
+    const truth = await trueRows(p.domains.health, 'health', doc);
+    const targets = truth.filter((r) => Number(r['__units']) > 7 && Number(r['severe_mental']) >= 1 && Number(r['severe_mental']) <= 7);
+    expect(targets.length).toBeGreaterThan(0);
   });
 
-  // KNOWN LEAK (docs/privacy-attacks.md#indicator-sums): sums need n ≥ 8 contributors and pass the
-  // p% and dominance rules, but a 0/1 indicator's sum is a count of its own: 3…7 pass both rules.
-  it.fails('no released sum is a count of 1…7 persons', () => {
+  // Was a leak (docs/privacy-attacks.md#indicator-sums): a 0/1 indicator's sum is a count of its
+  // own. The count threshold now applies to the persons contributing a non-zero amount.
+  it('no released sum is a count of 1…7 persons', () => {
     const small = (table?.rows ?? []).filter((r) => !r.suppressed && (r.values[1] ?? 0) >= 1 && (r.values[1] ?? 0) <= 7);
     expect(small.map((r) => `${r.keys[0]}: ${r.values[1]}`)).toEqual([]);
   });

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleasedTable } from '../../sandbox/disclosure/released-table.ts';
 import {
-  AttackerLp, countPipeline, createPrivacyLab, exactUnits, finestUnder, only, rowCell, runAs, trueRows, truthQuery,
+  AttackerLp, completeWithTruth, countPipeline, createPrivacyLab, exactUnits, finestUnder, only, rowCell, runAs, trueRows, truthQuery,
   type PipelineDoc, type PrivacyLab,
 } from './privacy-lab.ts';
 
@@ -57,8 +57,11 @@ describe('one table: the hierarchy and every margin', () => {
         { id: 'out', op: 'output@1', inputs: { table: 'agg' }, params: {} },
       ],
     };
-    const table = only(await runAs(p.analyst, doc));
-    const exact = exactUnits(table, await trueRows(p.domains.registry, 'registry', doc));
+    // The output lists no suppressed cell that holds no released one; the attacker here is told
+    // every cell that exists (from the truth), which is more than the output shows.
+    const truth = await trueRows(p.domains.registry, 'registry', doc);
+    const table = completeWithTruth(only(await runAs(p.analyst, doc)), truth);
+    const exact = exactUnits(table, truth);
     const found = await ranges(table, exact, attackerLp(table, [{ table, exact }]));
     expect(found.length, 'the table has suppressed cells').toBeGreaterThan(100);
     for (const f of found) {
@@ -84,9 +87,10 @@ describe('across jobs: the same population released twice', () => {
   let found: Awaited<ReturnType<typeof ranges>> = [];
 
   it('the attacker releases the roll-up, then the same persons by street alone (which releases the streets the roll-up suppressed as partners)', async () => {
-    const a = only(await runAs(p.analyst, rollup));
+    const truthA = await trueRows(p.domains.registry, 'registry', rollup);
+    const a = completeWithTruth(only(await runAs(p.analyst, rollup)), truthA);
     const b = only(await runAs(p.analyst, streets));
-    const ea = exactUnits(a, await trueRows(p.domains.registry, 'registry', rollup));
+    const ea = exactUnits(a, truthA);
     const eb = exactUnits(b, await trueRows(p.domains.registry, 'registry', streets));
     const secondary = a.rows.filter((r) => r.suppressed && (ea.get(rowCell(r)) ?? 0) > 7);
     expect(secondary.length, 'the roll-up has secondary suppressions').toBeGreaterThan(0);
@@ -127,7 +131,7 @@ describe('dominance (p% rule and (2, 90 %) on sums)', () => {
     if (!t) throw new Error('no target');
     age = t.age;
     const target = `birth_date = DATE '${t.bd}' AND sex = '${t.sex}' AND community_code = '${targetCommunity}'`;
-    table = only(await runAs(p.analyst, {
+    const doc: PipelineDoc = {
       specVersion: 1, name: 'one person\'s age as a sum',
       nodes: [
         { id: 'src', op: 'source@1', params: { dataset: 'registry.person' } },
@@ -136,7 +140,9 @@ describe('dominance (p% rule and (2, 90 %) on sums)', () => {
         { id: 'agg', op: 'geo-rollup@1', inputs: { rows: 'd' }, params: { depth: 'community', measures: [{ kind: 'count_persons' }, { kind: 'sum', column: 'v', name: 'v' }] } },
         { id: 'out', op: 'output@1', inputs: { table: 'agg' }, params: {} },
       ],
-    }));
+    };
+    // Completed with the cells the output leaves out (the attacker is told which exist).
+    table = completeWithTruth(only(await runAs(p.analyst, doc)), await trueRows(p.domains.registry, 'registry', doc));
     const cell = table.rows.find((r) => r.grouping === 0 && r.keys[2] === targetCommunity);
     expect(cell?.suppressed, 'the dominated cell').toBe(true);
     expect(table.rows.filter((r) => r.suppressed).length, 'with a partner').toBeGreaterThanOrEqual(2);
