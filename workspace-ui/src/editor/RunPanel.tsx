@@ -40,6 +40,8 @@ export function RunPanel({ run, doc, onCancel, onShowNode }: { run: RunState; do
   const finished = run.stages.filter((s) => s.state !== 'queued' && s.state !== 'running').length;
   const percent = run.stages.length ? Math.round((finished / run.stages.length) * 100) : 0;
   const jobState = run.jobState ?? (run.phase === 'saving' ? 'saving' : 'starting');
+  // Before officers approve (or after they refused, or a cancel) nothing runs: no progress to show.
+  const ran = run.jobState === 'queued' || run.jobState === 'running' || run.jobState === 'succeeded' || run.jobState === 'failed';
   const active = run.phase === 'following' && (run.jobState === 'queued' || run.jobState === 'running' || run.jobState === 'awaiting_approval');
   const titleOf = (stageId: string) => {
     const node = doc.nodes.find((n) => n.id === stageId);
@@ -66,7 +68,7 @@ export function RunPanel({ run, doc, onCancel, onShowNode }: { run: RunState; do
           </Space>
           <Lifecycle run={run} />
           <Outcome run={run} />
-          <Progress percent={percent} status={run.jobState === 'failed' || run.jobState === 'rejected' ? 'exception' : run.jobState === 'succeeded' ? 'success' : run.jobState === 'awaiting_approval' ? 'normal' : 'active'} aria-label={t('run.progress')} />
+          {ran && <Progress percent={percent} status={run.jobState === 'failed' ? 'exception' : run.jobState === 'succeeded' ? 'success' : 'active'} aria-label={t('run.progress')} />}
           <List
             size="small"
             className="lab-stages"
