@@ -2,7 +2,7 @@ import { serve, type ServerType } from '@hono/node-server';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type BrowserContext } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
 import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
 import { InlineQueue } from '../../sandbox/runtime/queue/inline.queue.ts';
 import { startDomainWorker, type DomainWorker } from '../../sandbox/runtime/worker/domain-worker.ts';
@@ -62,13 +62,15 @@ export async function startE2ELab(): Promise<E2ELab> {
   };
 }
 
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+
 /** Debian's Chromium, headless, nothing downloaded, a fresh profile; `close()` removes the profile. */
 export async function launchChromium(): Promise<{ context: BrowserContext; close(): Promise<void> }> {
   const profile = mkdtempSync(join(tmpdir(), 'lab-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium',
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: CHROMIUM_ARGS,
     viewport: { width: 1600, height: 1000 },
     locale: 'zh-CN',
   });
@@ -78,5 +80,17 @@ export async function launchChromium(): Promise<{ context: BrowserContext; close
       await context.close();
       rmSync(profile, { recursive: true, force: true });
     },
+  };
+}
+
+/**
+ * Debian's Chromium with several independent sessions at once (one browser, a fresh incognito-like
+ * context per user, as two people at two desks): for tests where one user waits while another acts.
+ */
+export async function launchChromiumSessions(): Promise<{ newSession(): Promise<BrowserContext>; close(): Promise<void> }> {
+  const browser: Browser = await chromium.launch({ executablePath: process.env['CHROMIUM_PATH'] ?? '/usr/bin/chromium', headless: true, args: CHROMIUM_ARGS });
+  return {
+    newSession: () => browser.newContext({ viewport: { width: 1600, height: 1000 }, locale: 'zh-CN' }),
+    close: () => browser.close(),
   };
 }
