@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,7 +13,8 @@ import { launchChromiumSessions, startE2ELab, type E2ELab } from './e2e-lab.ts';
  * researcher sees the released table and the budget page shows ε 1 of 3 spent; a second run is
  * rejected and the researcher reads the officer's reason (nothing charged); the officer breaks a
  * policy with a typo and sees the marker on that line, meets another officer's save (409), and the
- * audit page verifies the chain as intact. No CSP rule may be broken and nothing may come from
+ * audit page verifies the chain as intact; once the budget is spent, an approved run fails before it
+ * runs and the researcher is told what to do (LAB-E136). No CSP rule may be broken and nothing may come from
  * another origin.
  *
  * Screenshots: set LAB_E2E_SCREENSHOTS to a folder (e.g. `.scratch/screenshots`).
@@ -353,6 +354,61 @@ describe('officer and researcher in the browser', () => {
     const chrome = await page.locator('.lab-page-head, .ant-table-thead, .lab-sider, [data-testid=verify-result]').allTextContents();
     expect(chrome.join(' ')).not.toMatch(/[\u4e00-\u9fff]/);
     await shot(officer, 'officer-audit-en');
+  }, 120_000);
+
+  it('a run the budget cannot pay fails before it runs, and the researcher is told what to do', async () => {
+    // Two more approved runs spend the rest of ε 3 (submitted and approved through the API, by the
+    // researcher and a second officer in their own sessions).
+    const s7 = readFileSync(new URL('../../examples/pipelines/s7-floating-age-structure.json', import.meta.url), 'utf8');
+    const session = async (username: string) => {
+      const ctx = await browser.newSession();
+      const login = await ctx.request.post(`${lab.url}/api/auth/login`, { data: { username, password: lab.password } });
+      const { csrfToken } = (await login.json()) as { csrfToken: string };
+      return { ctx, post: (path: string, data?: unknown) => ctx.request.post(`${lab.url}${path}`, { headers: { 'x-csrf-token': csrfToken }, ...(data !== undefined ? { data } : {}) }) };
+    };
+    const them = await session('researcher');
+    const officer2 = await session('officer2');
+    try {
+      const { id } = (await (await them.post('/api/pipelines', JSON.parse(s7))).json()) as { id: string };
+      for (let i = 0; i < 2; i++) {
+        const run = (await (await them.post(`/api/pipelines/${id}/runs`)).json()) as { jobId: string; state: string };
+        expect(run.state).toBe('awaiting_approval');
+        expect((await officer2.post(`/api/jobs/${run.jobId}/approve`, {})).status()).toBe(200);
+      }
+    } finally {
+      await them.ctx.close();
+    }
+    const r = researcher.page;
+    await r.getByRole('menuitem', { name: '隐私预算' }).click();
+    await expect.poll(() => r.locator('[data-testid=budget-card]').getAttribute('data-spent')).toBe('3');
+    expect(await r.getByTestId('budget-card').textContent()).toContain('预算已用完');
+    await shot(researcher, 'researcher-budget-spent-zh');
+
+    // The next run in the editor: approved, then refused for want of budget (LAB-E136), with what to do.
+    await r.getByRole('menuitem', { name: '流程编辑' }).click();
+    await r.getByTestId('canvas').waitFor();
+    await r.getByTestId('example-select').locator('.ant-select').click();
+    await r.locator('[data-example="s7-floating-age-structure.json"]').click();
+    await r.locator('[data-testid=validation-status][data-status=valid]').waitFor({ timeout: 20_000 });
+    await r.getByTestId('run-button').click();
+    const waiting = r.locator('[data-testid=run-panel][data-job-state=awaiting_approval]');
+    await waiting.waitFor({ timeout: 30_000 });
+    const last = (await waiting.getAttribute('data-job-id')) ?? '';
+    try {
+      expect((await officer2.post(`/api/jobs/${last}/approve`, {})).status()).toBe(200);
+    } finally {
+      await officer2.ctx.close();
+    }
+    await r.locator('[data-testid=run-panel][data-job-state=failed]').waitFor({ timeout: 30_000 });
+    // The reason comes with the job record, read once the stream says the job ended.
+    const outcome = r.locator('[data-testid=run-outcome][data-outcome=failed][data-code="LAB-E136"]');
+    await outcome.waitFor({ timeout: 10_000 });
+    expect(await outcome.textContent()).toContain('隐私预算已用完');
+    expect(await outcome.textContent()).toContain('联系数据官追加预算');
+    // Nothing ran: the stage and the nodes do not look busy.
+    await expect.poll(() => r.getByTestId('stage-out').getAttribute('data-state')).toBe('cancelled');
+    expect(await r.getByTestId('node-out').getAttribute('data-status')).not.toBe('queued');
+    await shot(researcher, 'researcher-budget-exhausted-zh');
   }, 120_000);
 
   it('loaded nothing from another origin and broke no CSP rule', () => {

@@ -37,7 +37,8 @@ export function RunPanel({ run, doc, onCancel, onShowNode }: { run: RunState; do
 
   if (run.phase === 'idle') return <Empty image={Empty.PRESENTED_IMAGE_SIMPLE} description={t('run.none')} />;
 
-  const finished = run.stages.filter((s) => s.state !== 'queued' && s.state !== 'running').length;
+  // Stages that ran to an end (a stage cancelled before it ran did no work).
+  const finished = run.stages.filter((s) => s.state === 'succeeded' || s.state === 'failed').length;
   const percent = run.stages.length ? Math.round((finished / run.stages.length) * 100) : 0;
   const jobState = run.jobState ?? (run.phase === 'saving' ? 'saving' : 'starting');
   // Before officers approve (or after they refused, or a cancel) nothing runs: no progress to show.

@@ -47,10 +47,19 @@ function isStageError(v: unknown): v is StageError {
 interface StateEvent { state: JobState; stages?: StageInfo[] }
 interface StageEvent { stage: string; state: string; error?: unknown }
 
+/**
+ * A job that ended (failed, cancelled, refused) runs none of its stages any more, whatever their
+ * record says (a job refused for want of budget leaves them queued): shown as cancelled.
+ */
+function stagesOf(job: Job): readonly StageInfo[] {
+  if (job.state !== 'failed' && job.state !== 'cancelled' && job.state !== 'rejected') return job.stages;
+  return job.stages.map((s) => (s.state === 'queued' || s.state === 'running' ? { ...s, state: 'cancelled' } : s));
+}
+
 /** What the job record says beyond its stages: approvals, review, the reason it stopped. */
 function jobFacts(job: Job): Partial<RunState> {
   return {
-    jobState: job.state, stages: job.stages, approvalsRequired: job.approvalsRequired, approvals: job.approvals,
+    jobState: job.state, stages: stagesOf(job), approvalsRequired: job.approvalsRequired, approvals: job.approvals,
     reviewState: job.reviewState, epsilon: job.epsilon, projectId: job.projectId,
     ...(isStageError(job.error) ? { jobError: job.error } : {}),
   };

@@ -43,7 +43,7 @@ export default function BudgetPage() {
               </div>
               <div className="lab-budget-bar">
                 <Typography.Text data-testid="budget-summary">{t('budget.summary', { spent: formatDecimal(b.spent), total: formatDecimal(b.total) })}</Typography.Text>
-                <Progress percent={percent} status={exhausted ? 'exception' : 'normal'} strokeColor={percent >= 80 ? '#fa8c16' : undefined} aria-label={t('budget.summary', { spent: formatDecimal(b.spent), total: formatDecimal(b.total) })} />
+                <Progress percent={percent} status={exhausted ? 'exception' : 'normal'} strokeColor={!exhausted && percent >= 80 ? '#fa8c16' : undefined} aria-label={t('budget.summary', { spent: formatDecimal(b.spent), total: formatDecimal(b.total) })} />
                 {exhausted && <Alert type="warning" showIcon message={t('budget.exhausted')} />}
               </div>
               <Typography.Title level={5}>{t('budget.charges')}</Typography.Title>
