@@ -66,7 +66,10 @@ function runVite(): Promise<void> {
   const vite = join(REPO_ROOT, 'node_modules', 'vite', 'bin', 'vite.js');
   if (!existsSync(vite)) return Promise.reject(new Error('vite is not installed (npm ci installs it)'));
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [vite, 'build', '--config', join(UI, 'vite.config.ts'), '--logLevel', 'warn'], { cwd: REPO_ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
+    // Always the production bundle: a caller's NODE_ENV (vitest sets `test`) would otherwise give
+    // React's development build, which `npm start` would then find fresh and serve.
+    const env = { ...process.env, NODE_ENV: 'production' };
+    const child = spawn(process.execPath, [vite, 'build', '--config', join(UI, 'vite.config.ts'), '--logLevel', 'warn'], { cwd: REPO_ROOT, env, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('error', reject);
     child.on('exit', (code) => { if (code === 0) resolve(); else reject(new Error(`vite build exited with ${code}`)); });
   });
