@@ -4,7 +4,7 @@ import { FUNCTIONS, MAX_EXPRESSION_DEPTH, MAX_EXPRESSION_LENGTH, MAX_IN_ITEMS } 
 import { MAX_TEXT_LITERAL } from '../../sandbox/expr/check.ts';
 import { exprArbitraries, GENERATED_FUNCTIONS, nested, randomText, textLiteralOf, tokenSoup, type Gen } from './expr-arbitraries.ts';
 import { columnsOf, DATASETS, fuzzRuns, refusalProblems, runExpression, Tally } from './fuzz-support.ts';
-import { checkLiterals, checkPlaceholders, checkResidue } from './sql-shape.ts';
+import { checkLiterals, checkPlaceholders, checkPlanSql, checkResidue } from './sql-shape.ts';
 
 /**
  * The expression parser, checker and compiler under generated input. Whatever the text, parsing
@@ -39,6 +39,24 @@ function check(ds: (typeof DATASETS)[number], src: string, lits?: Gen['lits']): 
   expect(again.kind === 'compiled' && again.sql === out.sql && JSON.stringify(again.parameters) === JSON.stringify(out.parameters)).toBe(true);
   return 'compiled';
 }
+
+describe('the SQL checks catch what they look for', () => {
+  it('an inlined literal, a stray or missing placeholder, a foreign identifier, a comment', () => {
+    const idents = new Set(['name', 'wage']);
+    expect(checkResidue(`("name" = 'abc')`, { idents })).toEqual(['string constant \'abc\' in the SQL text']);
+    expect(checkResidue('("wage" > 12345)', { idents })).toEqual(['number 12345 written into the SQL text']);
+    expect(checkResidue('("wage" > pg_sleep)', { idents })).toEqual(['word pg_sleep is not in the compiler\'s vocabulary']);
+    expect(checkResidue('("person"."wage" > $1::bigint)', { idents })).toContain('identifier "person" is not a column of the input');
+    expect(checkResidue('("wage" > $1::bigint) -- x', { idents })).toContain('a comment or statement separator outside placeholders');
+    expect(checkResidue(`(date_part('year', "wage") > $1::bigint)`, { idents })).toEqual([]);
+    expect(checkPlaceholders('($2::text = $2::text)', ['a', 'b']).problems).toEqual(['parameter $1 is never referenced']);
+    expect(checkPlaceholders('($1::text = $3::text)', ['a', 'b']).problems).toEqual(['$3 has no parameter (2 given)', 'parameter $2 is never referenced']);
+    expect(checkPlaceholders('($1::bigint = $1)', [1]).problems).toEqual(["1 '$' outside typed placeholders"]);
+    expect(checkPlaceholders('($1::date > $2::bigint)', ['x', 1.5]).problems).toEqual(['$1::date holds "x"', '$2::bigint holds 1.5']);
+    expect(checkLiterals([{ kind: 'text', value: "it's" }, { kind: 'number', value: 7 }], ["it's"])).toEqual(['literal 7 (number) is not a parameter']);
+    expect(checkPlanSql(`SELECT "a" FROM "t" WHERE "a" = 'x'`, [])).toEqual(["string constant 'x' in the SQL text"]);
+  });
+});
 
 describe('expression fuzzing: parse → check → compile', () => {
   it('every whitelisted function is generated', () => {

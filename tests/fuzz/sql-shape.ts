@@ -46,7 +46,7 @@ export function checkPlaceholders(sql: string, parameters: readonly unknown[]): 
     castOf.set(n, cast);
     const v = parameters[n - 1];
     if (n < 1 || n > parameters.length) { problems.push(`$${n} has no parameter (${parameters.length} given)`); continue; }
-    const fits = cast === 'bigint' ? typeof v === 'number' && Number.isSafeInteger(v)
+    const fits = cast === 'bigint' ? (typeof v === 'number' && Number.isSafeInteger(v)) || (typeof v === 'string' && /^-?\d{1,19}$/.test(v))
       : cast === 'numeric' ? (typeof v === 'number' && Number.isFinite(v)) || (typeof v === 'string' && /^(\d+(\.\d*)?|\.\d+)$/.test(v))
         : cast === 'date' ? typeof v === 'string' && /^\d{4}-\d{2}-\d{2}$/.test(v)
           : cast === 'boolean' ? typeof v === 'boolean'

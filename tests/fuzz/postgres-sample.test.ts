@@ -1,30 +1,36 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { compileRel } from '../../sandbox/compile/plan.compile.ts';
 import type { DatasetSpec } from '../../sandbox/domains/catalog/index.ts';
+import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
+import type { Rel } from '../../sandbox/ir/rel.ts';
+import type { Checked } from '../../sandbox/expr/index.ts';
+import { validatePipeline } from '../../sandbox/pipeline/validate.ts';
+import { planPipeline } from '../../sandbox/plan/planner.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import { createPgTestLab, type TestLab } from '../support/pg-lab.ts';
 import { exprArbitraries } from './expr-arbitraries.ts';
-import { columnsOf, DATASETS, fuzzRuns, runExpression, Tally } from './fuzz-support.ts';
-import { knownBugOf } from './known-bugs.ts';
+import { AS_OF, columnsOf, DATASETS, fuzzRuns, runExpression, Tally } from './fuzz-support.ts';
+import { knownBugOf, type KnownBug } from './known-bugs.ts';
+import { mutatedPipeline, reExpressedPipeline } from './pipeline-arbitraries.ts';
 import { insertSampleRows } from './sample-rows.ts';
 
 /**
- * A sample of generated, well-typed expressions compiled and sent to the real Postgres: the SQL
+ * Samples of generated expressions and pipelines compiled and sent to the real Postgres: the SQL
  * must plan (EXPLAIN) and then run over realistic rows without an error. The compiler promises
  * total expressions (sandbox/compile/expr.compile.ts): a run-time error on some row would fail the
  * stage, and a failing stage answers a yes/no question about that row.
  */
 
-const tally = new Tally('expressions on Postgres');
+const tally = new Tally('Postgres samples');
 let lab: TestLab;
-const dbs: Partial<Record<string, Database>> = {};
+const dbs: Partial<Record<DomainId, Database>> = {};
 
 beforeAll(async () => {
   lab = await createPgTestLab();
-  const registry = await lab.domain('registry');
-  const social = await lab.domain('social');
-  const housing = await lab.domain('housing');
-  Object.assign(dbs, { registry, social, housing });
+  for (const d of DOMAIN_IDS) dbs[d] = await lab.domain(d);
+  const { registry, social, housing } = dbs;
+  if (!registry || !social || !housing) throw new Error('domains');
   await insertSampleRows({ registry, social, housing });
 });
 afterAll(async () => {
@@ -37,6 +43,32 @@ const SAMPLED = ['registry.person', 'social.employment', 'housing.rental_house']
   if (!ds) throw new Error(id);
   return ds;
 });
+/** Columns of the catalog that hold ID numbers. */
+const ID_COLUMNS = new Set(DATASETS.flatMap((ds) => columnsOf(ds).filter((c) => c.semantic === 'id_number').map((c) => c.name)));
+
+/** The first known bug an expression of the plan runs into. */
+function knownBugInRel(r: Rel): KnownBug | undefined {
+  const checked: Checked[] = [];
+  const walk = (x: Rel): void => {
+    switch (x.kind) {
+      case 'scan': return;
+      case 'filter': checked.push(x.predicate); walk(x.input); return;
+      case 'derive': checked.push(...x.columns.map((c) => c.expr)); walk(x.input); return;
+      case 'exists': if (x.predicate) checked.push(x.predicate); walk(x.input); return;
+      case 'tag': checked.push(...x.tags.map((t) => t.rule)); walk(x.input); return;
+      case 'aggregate': walk(x.input); return;
+      case 'join': walk(x.left); walk(x.right); return;
+      case 'union': x.inputs.forEach(walk); return;
+    }
+  };
+  walk(r);
+  for (const c of checked) {
+    const bug = knownBugOf(c, ID_COLUMNS);
+    if (bug) return bug;
+  }
+  return undefined;
+}
+
 const idColumnsOf = (ds: DatasetSpec) => new Set(columnsOf(ds).filter((c) => c.semantic === 'id_number').map((c) => c.name));
 
 /** Plans and runs `SELECT <expression> FROM <table>` as a stage would (read-only, with a time limit). */
@@ -58,13 +90,35 @@ describe('expression fuzzing on Postgres', () => {
     }));
     await fc.assert(fc.asyncProperty(arb, async ({ ds, src }) => {
       const out = runExpression(src, columnsOf(ds));
-      if (out.kind !== 'compiled') { tally.add('refused'); return; }
+      if (out.kind !== 'compiled') { tally.add('expression refused'); return; }
       const bug = knownBugOf(out.checked, idColumnsOf(ds));
-      if (bug) { tally.add(`skipped (known bug ${bug})`); return; }
+      if (bug) { tally.add(`expression skipped (known bug ${bug})`); return; }
       await runOnPostgres(ds, src);
-      tally.add('ran');
+      tally.add('expression ran');
     }), fuzzRuns(600));
-    expect(tally.get('ran')).toBeGreaterThan(fuzzRuns(600).numRuns * 0.6);
+    expect(tally.get('expression ran')).toBeGreaterThan(fuzzRuns(600).numRuns * 0.6);
+  });
+
+  it('planned pipelines (generated expressions, mutations) plan and run in their domain without an error', async () => {
+    const arb = fc.oneof({ weight: 1, arbitrary: reExpressedPipeline.map((x) => x.doc) }, { weight: 2, arbitrary: mutatedPipeline.map((x) => x.doc) });
+    await fc.assert(fc.asyncProperty(arb, async (doc) => {
+      const v = validatePipeline(doc);
+      if (!v.ok) { tally.add('pipeline invalid'); return; }
+      let stages;
+      try { stages = planPipeline(v.pipeline).stages; } catch { tally.add('pipeline unplannable'); return; }
+      for (const s of stages) {
+        if (s.kind !== 'domain') continue;
+        const bug = knownBugInRel(s.rel);
+        if (bug) { tally.add(`stage skipped (known bug ${bug})`); continue; }
+        const db = dbs[s.domain];
+        if (!db) throw new Error(s.domain);
+        const q = compileRel(s.rel, AS_OF, { fingerprintKey: '8402759183' });
+        await db.readOnlyQuery(`EXPLAIN ${q.sql}`, q.parameters, { timeoutMs: 10_000 });
+        await db.readOnlyQuery(q.sql, q.parameters, { timeoutMs: 10_000 });
+        tally.add('stage ran');
+      }
+    }), fuzzRuns(900));
+    expect(tally.get('stage ran')).toBeGreaterThan(fuzzRuns(900).numRuns * 0.2);
   });
 
   const person = SAMPLED[0] as DatasetSpec;
