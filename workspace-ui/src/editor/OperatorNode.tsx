@@ -33,9 +33,13 @@ const STATUS_ICON: Readonly<Record<NodeStatus, ReactNode>> = {
   failed: <CloseCircleFilled />,
 };
 
-/** Ports sit evenly along the node's side; each shows its name and type. */
+/**
+ * Ports sit at fixed heights beside the node's title and operator lines (one port level with their
+ * middle), not at a share of the node's height: a node grows when a problem is shown under it, and
+ * a port must not move away from the pointer while the user is about to connect it.
+ */
 function portOffset(i: number, n: number): string {
-  return `${((i + 1) / (n + 1)) * 100}%`;
+  return n === 1 ? '30px' : `${18 + i * 20}px`;
 }
 
 function OperatorNodeView({ id, data, selected }: NodeProps<OperatorFlowNode>) {
