@@ -54,3 +54,8 @@ export function canRise(input: readonly ReadonlyMap<number, number>[]): Set<numb
   for (const v of vars) if ((solution.Columns[`t${v}`]?.Primal ?? 0) > 0.5) out.add(v);
   return out;
 }
+
+/** A linear programme in CPLEX LP format, solved by the same HiGHS instance. */
+export function solveLp(text: string): ReturnType<LegacyHighs['solve']> {
+  return highs.solve(text);
+}

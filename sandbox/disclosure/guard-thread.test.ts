@@ -12,7 +12,9 @@ describe('the guard on a thread of its own', () => {
     const inline = runGuard(task);
     const threaded = await guardTable(task, undefined, { minCells: 0 });
     expect(threaded).toEqual(inline);
-    expect(threaded.entries.length).toBe(inline.released.rows.filter((r) => !r.suppressed).length);
+    // Every cell is recorded: the released ones, and the suppressed ones (listed or not).
+    expect(threaded.entries.length).toBe(rows.length);
+    expect(threaded.entries.filter((e) => !e.suppressed).length).toBe(inline.released.rows.filter((r) => !r.suppressed).length);
   });
 
   it('a refusal crosses the thread as the same LabError (code and field)', async () => {

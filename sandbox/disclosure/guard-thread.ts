@@ -18,7 +18,7 @@ export interface GuardTask {
 
 export interface GuardOutcome {
   readonly released: ReleasedTable;
-  /** Every cell released now, for the release ledger. */
+  /** Every cell released or suppressed now, for the release ledger. */
   readonly entries: LedgerEntry[];
 }
 
@@ -30,7 +30,8 @@ export type GuardReply =
 /** The guard itself, on this thread. */
 export function runGuard(task: GuardTask): GuardOutcome {
   const entries: LedgerEntry[] = [];
-  const released = guardForStaff(task.table, task.rows, task.params, { prior: priorReleasesFrom(task.prior), onReleased: (e) => entries.push(e) });
+  const record = (e: LedgerEntry) => { entries.push(e); };
+  const released = guardForStaff(task.table, task.rows, task.params, { prior: priorReleasesFrom(task.prior), onReleased: record, onSuppressed: record });
   return { released, entries };
 }
 

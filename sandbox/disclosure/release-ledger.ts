@@ -1,8 +1,10 @@
 /**
- * The release ledger's view for the guard. Each domain keeps, in its own database, every cell it
- * released: which keys and values (`keyset`, `cell`), its exact person count and the fingerprint of
- * its contributor set (`__fp`, a keyed hash sum). None of it leaves the domain. The guard compares
- * a new table's cells with the earlier cells of the same keys and values (staff-guard.ts).
+ * The release ledger's view for the guard. Each domain keeps, in its own database, every cell of
+ * every table it released — released and suppressed cells alike: which keys and values (`keyset`,
+ * `cell`), its exact person count, the fingerprint of its contributor set (`__fp`, a keyed hash
+ * sum) and whether it was suppressed. None of it leaves the domain. The guard compares a new
+ * table's cells with the earlier cells of the same keys and values, and with earlier suppressed
+ * cells of the same contributors under any keys (staff-guard.ts).
  */
 export interface LedgerEntry {
   /** The grouped key names, sorted, comma-separated. */
@@ -11,10 +13,16 @@ export interface LedgerEntry {
   readonly cell: string;
   readonly units: number;
   readonly fingerprint: string;
+  /** The cell was suppressed (its value never left the domain). Absent: released. */
+  readonly suppressed?: boolean;
 }
 
+export interface PriorCell { readonly units: number; readonly fingerprint: string; readonly suppressed: boolean }
+
 export interface PriorReleases {
-  cellsLike(keyset: string, cell: string): readonly { readonly units: number; readonly fingerprint: string }[];
+  cellsLike(keyset: string, cell: string): readonly PriorCell[];
+  /** Whether a cell with exactly these contributors was suppressed before, under any keys. */
+  suppressedBefore(fingerprint: string): boolean;
 }
 
 /** A cell's identity across tables: its grouped keys by name, whatever their order or the table's other keys. */
@@ -31,16 +39,18 @@ export function keysetsOf(groupingSets: readonly (readonly string[])[]): string[
   return [...new Set(groupingSets.map((set) => [...set].sort().join(',')))];
 }
 
-export const EMPTY_LEDGER: PriorReleases = { cellsLike: () => [] };
+export const EMPTY_LEDGER: PriorReleases = { cellsLike: () => [], suppressedBefore: () => false };
 
 /** The guard's view of earlier releases, from the ledger's rows. */
 export function priorReleasesFrom(entries: readonly LedgerEntry[]): PriorReleases {
-  const byCell = new Map<string, { units: number; fingerprint: string }[]>();
+  const byCell = new Map<string, PriorCell[]>();
+  const suppressed = new Set<string>();
   for (const e of entries) {
     const id = `${e.keyset}\u0001${e.cell}`;
     let list = byCell.get(id);
     if (!list) { list = []; byCell.set(id, list); }
-    list.push({ units: e.units, fingerprint: e.fingerprint });
+    list.push({ units: e.units, fingerprint: e.fingerprint, suppressed: e.suppressed === true });
+    if (e.suppressed) suppressed.add(e.fingerprint);
   }
-  return { cellsLike: (keyset, cell) => byCell.get(`${keyset}\u0001${cell}`) ?? [] };
+  return { cellsLike: (keyset, cell) => byCell.get(`${keyset}\u0001${cell}`) ?? [], suppressedBefore: (fp) => suppressed.has(fp) };
 }

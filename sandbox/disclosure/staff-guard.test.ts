@@ -4,6 +4,7 @@ import type { AggregateTable } from '../pipeline/relation.ts';
 import { buildCellStructure, type Cell } from './cell-structure.ts';
 import { DEFAULT_STAFF_PARAMS } from './guard-params.ts';
 import { KEYS, makeRows, rng, table } from './guard-test-tables.ts';
+import { priorReleasesFrom } from './release-ledger.ts';
 import { audit, linePass } from './secondary-suppression.ts';
 import { cellKeyOffset, guardForStaff, listedCells, meanStep, type RawRow } from './staff-guard.ts';
 
@@ -208,6 +209,51 @@ describe('staff disclosure guard', () => {
     const out = guardForStaff(t2, rows, DEFAULT_STAFF_PARAMS);
     expect(out.guard.cells).toBe(out.rows.length);
     expect(out.rows.some((r) => r.keys[0] === 'A' && r.keys[1] === 'M')).toBe(false);
+  });
+
+  it('against the ledger: the same contributors suppressed before stay suppressed under any keys; near sets of earlier suppressed cells too', () => {
+    const t1: AggregateTable = { ...table, keys: [table.keys[0]!], groupingSets: [['district_code']] };
+    const row = (d: string, n: number, fp: string): RawRow => ({ district_code: d, __grouping: 0, __units: n, persons: n, __fp: fp });
+    const prior = priorReleasesFrom([
+      { keyset: 'street_code', cell: '["s1"]', units: 20, fingerprint: '111', suppressed: true },
+      { keyset: 'district_code', cell: '["B"]', units: 30, fingerprint: '222', suppressed: true },
+      { keyset: 'district_code', cell: '["C"]', units: 40, fingerprint: '333' },
+      { keyset: 'district_code', cell: '["D"]', units: 50, fingerprint: '444', suppressed: true },
+      { keyset: 'district_code', cell: '["D"]', units: 50, fingerprint: '444' },
+    ]);
+    const entries: { fingerprint: string; suppressed?: boolean }[] = [];
+    const out = guardForStaff(t1, [row('A', 20, '111'), row('B', 29, '555'), row('C', 40, '333'), row('D', 50, '444'), row('E', 60, '666'), row('F', 70, '777')], DEFAULT_STAFF_PARAMS, {
+      prior, onReleased: (e) => entries.push(e), onSuppressed: (e) => entries.push(e),
+    });
+    const released = new Set(out.rows.filter((r) => !r.suppressed).map((r) => r.keys[0]));
+    expect(released.has('A')).toBe(false); // same contributors as a suppressed street
+    expect(released.has('B')).toBe(false); // one person fewer than a suppressed cell of the same keys
+    expect(released.has('C')).toBe(true); // released before with the same contributors
+    expect(released.has('D')).toBe(true); // released before as well: known already
+    expect(entries.filter((e) => e.suppressed).map((e) => e.fingerprint).sort()).toEqual(['111', '555']);
+    expect(entries.filter((e) => !e.suppressed).map((e) => e.fingerprint).sort()).toEqual(['333', '444', '666', '777']);
+  });
+
+  it('a dominated sum keeps its protection interval: the attacker\'s upper bound stays p % of its top contribution above it', () => {
+    // One street, three communities: in A one person holds the whole sum (80), B sums to 0, C is large.
+    const t2: AggregateTable = {
+      ...table, keys: [table.keys[0]!, table.keys[1]!], groupingSets: [['district_code', 'street_code'], ['district_code']],
+      measures: [{ name: 'persons', kind: 'count_persons', label: { zh: '人数', en: 'Persons' } }, { name: 'v', kind: 'sum', label: { zh: '值', en: 'Value' } }],
+    };
+    const row = (street: string | null, n: number, v: number, t1: number, t2v: number, nz: number): RawRow => ({
+      district_code: 'D', street_code: street, __grouping: street === null ? 1 : 0, __units: n, persons: n, v, __top1_v: t1, __top2_v: t2v, __nz_v: nz,
+    });
+    const rows = [row('A', 20, 80, 80, 0, 1), row('B', 25, 0, 0, 0, 0), row('C', 30, 1500, 50, 50, 30), row('E', 40, 2000, 50, 50, 40), row(null, 115, 3580, 80, 50, 71)];
+    const out = guardForStaff(t2, rows, DEFAULT_STAFF_PARAMS);
+    const released = out.rows.filter((r) => !r.suppressed && r.values[1] !== null);
+    // The attacker's LP: finest sums ≥ 0, every released sum exact; maximise A.
+    const finest = ['A', 'B', 'C', 'E'];
+    const eq = released.map((r, i) => ` e${i}: ${(r.grouping === 1 ? finest : [r.keys[1] as string]).map((k) => `x${k}`).join(' + ')} = ${rows.find((x) => x['street_code'] === (r.grouping === 1 ? null : r.keys[1]))?.['v'] as number}`);
+    const lp = `Maximize\n obj: xA\nSubject To\n${eq.length ? eq.join('\n') : ' e0: xA >= 0'}\nBounds\n${finest.map((k) => ` x${k} >= 0`).join('\n')}\nEnd`;
+    const hi = highs.solve(lp);
+    const upper = hi.Status === 'Unbounded' ? Infinity : hi.ObjectiveValue;
+    expect(upper, `released: ${released.map((r) => r.keys.join('|')).join(', ')}`).toBeGreaterThanOrEqual(80 + 0.1 * 80);
+    expect(released.some((r) => r.grouping === 1)).toBe(true); // the street total is still released
   });
 
   it('flags a cell holding every person of its parent', () => {

@@ -6,6 +6,7 @@ import type { StaffGuardParams } from './guard-params.ts';
 import type { ReleasedRow, ReleasedTable } from './released-table.ts';
 import { cellIdentity, type LedgerEntry, type PriorReleases } from './release-ledger.ts';
 import { secondarySuppression } from './secondary-suppression.ts';
+import { protectSums, type SumMeasure } from './sum-protection.ts';
 
 export type RawRow = Readonly<Record<string, unknown>>;
 
@@ -14,6 +15,8 @@ export interface GuardOptions {
   readonly prior?: PriorReleases;
   /** Called for every cell released now, for the ledger. */
   readonly onReleased?: (entry: LedgerEntry) => void;
+  /** Called for every cell suppressed now, for the ledger (later tables keep it protected). */
+  readonly onSuppressed?: (entry: LedgerEntry) => void;
 }
 
 const num = (v: unknown): number => (v === null || v === undefined ? NaN : Number(v));
@@ -29,10 +32,11 @@ const keyText = (v: unknown): string | null => (v === null || v === undefined ? 
  *    at most `threshold` persons contributing a non-zero amount, the p% rule and (2,k) dominance on
  *    per-person contributions.
  *    Against the release ledger (release-ledger.ts): a cell whose contributor set differs from that
- *    of a cell with the same keys released before, while their counts differ by 1…`threshold`, is
- *    suppressed too (the difference of the two would be a small cell: differencing across jobs); a
- *    cell with the same contributor set as before is released again and never chosen as a
- *    secondary suppression (its value is known).
+ *    of a cell with the same keys released or suppressed before, while their counts differ by
+ *    1…`threshold`, is suppressed too (the difference of the two would be a small cell: differencing
+ *    across jobs); a cell with the same contributor set as a cell suppressed before, under any
+ *    keys, stays suppressed; a cell with the same contributor set as one released before (same
+ *    keys) is released again and never chosen as a secondary suppression (its value is known).
  * 3. Secondary suppression across every subtotal and margin (see secondary-suppression.ts).
  * 4. Counts and sums rounded to the nearest `rounding` (after optional cell-key noise: the same
  *    persons always get the same offset), means to a step that gives the sum no more precisely.
@@ -51,22 +55,31 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
 
   // 2. Primary suppression.
   const suppressed = cells.map((c) => !(c.units > params.threshold));
+  // Per sum or mean: each cell's exact sum, and the cells the p% or dominance rule flags, with the
+  // protection their sums need (p × top contribution) — see sum-protection.ts.
+  const sums: SumMeasure[] = [];
   table.measures.forEach((m) => {
     if (m.kind !== 'sum' && m.kind !== 'mean') return;
+    const values = rows.map((r, i) => { const v = num(r[m.name]); return m.kind === 'mean' ? v * (cells[i]?.units ?? 0) : v; });
+    const sensitive = new Map<number, number>();
+    sums.push({ values, sensitive });
     rows.forEach((r, i) => {
       if (suppressed[i]) return;
       // The count threshold on the persons whose contribution is not zero (a sum of a 0/1
       // indicator is a count of its own; a sum of 0 is the count 0 of that subgroup). A row
       // without the column is suppressed: the rule must not be skipped silently.
-      if (!(num(r[nonzeroColumn(m.name)]) > params.threshold)) { suppressed[i] = true; return; }
+      if (!(num(r[nonzeroColumn(m.name)]) > params.threshold)) suppressed[i] = true;
       const value = num(r[m.name]);
       if (!Number.isFinite(value)) { suppressed[i] = true; return; }
       const total = m.kind === 'mean' ? value * (cells[i]?.units ?? 0) : value;
       const t1 = Math.max(0, num(r[top1Column(m.name)]) || 0);
       const t2 = Math.max(0, num(r[top2Column(m.name)]) || 0);
       if (!(total > 0)) return;
-      if (total - t1 - t2 < params.pPercent * t1) suppressed[i] = true;
-      else if (t1 + t2 > params.nkK * total) suppressed[i] = true;
+      // Dominated (p% or (2,k)): suppressed, and its sum needs a protection interval.
+      if (total - t1 - t2 < params.pPercent * t1 || t1 + t2 > params.nkK * total) {
+        suppressed[i] = true;
+        sensitive.set(i, params.pPercent * t1);
+      }
     });
   });
 
@@ -79,22 +92,32 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
       const fp = fingerprints[i];
       if (fp === undefined) return;
       const id = cellIdentity(keyNames, c.grouping, c.keys);
+      let releasedBefore = false;
       for (const p of prior.cellsLike(id.keyset, id.cell)) {
-        if (p.fingerprint === fp) { if (!suppressed[i]) locked[i] = true; continue; }
+        if (p.fingerprint === fp) { if (!p.suppressed) releasedBefore = true; continue; }
         const d = Math.abs(p.units - c.units);
         if (d >= 1 && d <= params.threshold) suppressed[i] = true;
       }
+      if (releasedBefore) { if (!suppressed[i]) locked[i] = true; }
+      // The same contributors were suppressed before (under these keys or any others): their value
+      // would complete the earlier table's equations, so the cell stays suppressed — unless it
+      // was released before as well (then it is known already).
+      else if (prior.suppressedBefore(fp)) suppressed[i] = true;
     });
     cells.forEach((_, i) => { if (suppressed[i]) locked[i] = false; });
   }
 
   // 3. Secondary suppression.
   const structure = buildCellStructure(cells, K);
-  if (!secondarySuppression(structure, suppressed, locked)) {
-    throw new LabError('LAB-E072', {
-      detail: t('此前已发布的单元格使本表的小数值无法得到保护', 'cells released earlier leave small values of this table unprotectable'),
-      hint: t('请调整分组或筛选条件，或联系数据官', 'Change the grouping or the filters, or ask a data officer'),
-    });
+  const unprotectable = () => new LabError('LAB-E072', {
+    detail: t('此前已发布的单元格使本表的小数值无法得到保护', 'cells released earlier leave small values of this table unprotectable'),
+    hint: t('请调整分组或筛选条件，或联系数据官', 'Change the grouping or the filters, or ask a data officer'),
+  });
+  if (!secondarySuppression(structure, suppressed, locked)) throw unprotectable();
+  // Sums of dominated cells: partners that leave their protection interval open, then the counts again.
+  for (let more = protectSums(structure, suppressed, locked, sums); more.length > 0; more = protectSums(structure, suppressed, locked, sums)) {
+    for (const x of more) suppressed[x] = true;
+    if (!secondarySuppression(structure, suppressed, locked)) throw unprotectable();
   }
 
   // 1. Cardinality of non-geography keys, counted over the released cells only: a refusal must tell
@@ -130,6 +153,8 @@ export function guardForStaff(table: AggregateTable, rows: readonly RawRow[], pa
   if (noise && fingerprints.some((fp) => fp === undefined)) throw new Error('cell-key noise needs the cells\' fingerprints');
   const out: ReleasedRow[] = [];
   cells.forEach((c, i) => {
+    const fpi = fingerprints[i];
+    if (suppressed[i] && fpi !== undefined && options.onSuppressed) options.onSuppressed({ ...cellIdentity(keyNames, c.grouping, c.keys), units: c.units, fingerprint: fpi, suppressed: true });
     if (!listed[i]) return;
     const sup = suppressed[i] === true;
     const fp = fingerprints[i];

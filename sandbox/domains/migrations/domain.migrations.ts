@@ -231,7 +231,17 @@ CREATE TABLE lab_guard_key (
 INSERT INTO lab_guard_key (key) VALUES (('x' || substr(md5(gen_random_uuid()::text || clock_timestamp()::text), 1, 16))::bit(64)::bigint);
 ` };
 
-const withLedger = (d: DomainId): readonly SqlMigration[] => [...V1_MIGRATIONS[d], LEDGER];
+/**
+ * The ledger keeps suppressed cells too (flagged, with their fingerprint, never a value): a later
+ * table must keep a cell suppressed when the same contributors were suppressed before, under any
+ * keys, hence the index on fingerprints.
+ */
+const LEDGER_SUPPRESSED: SqlMigration = { name: '0003-ledger-suppressed-cells', up: `
+ALTER TABLE lab_release_cell ADD COLUMN suppressed boolean NOT NULL DEFAULT false;
+CREATE INDEX lab_release_cell_fingerprint ON lab_release_cell (fingerprint) WHERE suppressed;
+` };
+
+const withLedger = (d: DomainId): readonly SqlMigration[] => [...V1_MIGRATIONS[d], LEDGER, LEDGER_SUPPRESSED];
 
 export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
   registry: withLedger('registry'), social: withLedger('social'), health: withLedger('health'),

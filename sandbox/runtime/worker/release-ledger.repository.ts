@@ -12,24 +12,28 @@ export async function guardKey(db: Database): Promise<string> {
 }
 
 /**
- * Earlier released cells with the given keysets, other than those of `excludeRelease`; a cell
- * released several times with the same contributors (the same pipeline run again) comes once.
+ * Earlier cells (released or suppressed) with the given keysets, and earlier suppressed cells with
+ * one of the given fingerprints under any keys, other than those of `excludeRelease`; a cell
+ * recorded several times with the same contributors comes once, as released if any release
+ * released it (its value is known then).
  */
-export async function loadLedgerEntries(db: Database, keysets: readonly string[], excludeRelease: string): Promise<LedgerEntry[]> {
-  const r = await sql<{ keyset: string; cell: string; units: string; fingerprint: string }>`
-    SELECT DISTINCT keyset, cell, units::text AS units, fingerprint FROM lab_release_cell
-    WHERE keyset = ANY(${[...keysets]}::text[]) AND release_id <> ${excludeRelease}`.execute(db.kysely);
-  return r.rows.map((row) => ({ keyset: row.keyset, cell: row.cell, units: Number(row.units), fingerprint: row.fingerprint }));
+export async function loadLedgerEntries(db: Database, keysets: readonly string[], excludeRelease: string, fingerprints: readonly string[] = []): Promise<LedgerEntry[]> {
+  const r = await sql<{ keyset: string; cell: string; units: string; fingerprint: string; suppressed: string }>`
+    SELECT keyset, cell, units::text AS units, fingerprint, bool_and(suppressed)::text AS suppressed FROM lab_release_cell
+    WHERE (keyset = ANY(${[...keysets]}::text[]) OR (suppressed AND fingerprint = ANY(${[...fingerprints]}::text[])))
+      AND release_id <> ${excludeRelease}
+    GROUP BY keyset, cell, units, fingerprint`.execute(db.kysely);
+  return r.rows.map((row) => ({ keyset: row.keyset, cell: row.cell, units: Number(row.units), fingerprint: row.fingerprint, ...(row.suppressed === 'true' ? { suppressed: true } : {}) }));
 }
 
 /** The same, as the guard's view. */
-export async function loadLedger(db: Database, keysets: readonly string[], excludeRelease: string): Promise<PriorReleases> {
-  return priorReleasesFrom(await loadLedgerEntries(db, keysets, excludeRelease));
+export async function loadLedger(db: Database, keysets: readonly string[], excludeRelease: string, fingerprints: readonly string[] = []): Promise<PriorReleases> {
+  return priorReleasesFrom(await loadLedgerEntries(db, keysets, excludeRelease, fingerprints));
 }
 
 const copyText = (v: string) => v.replace(/\\/g, '\\\\').replace(/\t/g, '\\t').replace(/\n/g, '\\n').replace(/\r/g, '\\r');
 
-/** Replaces the ledger entries of one release (idempotent for a retried stage). */
+/** Replaces the ledger entries of one release, released and suppressed cells (idempotent for a retried stage). */
 export async function recordRelease(db: Database, releaseId: string, entries: readonly LedgerEntry[]): Promise<void> {
   await sql`DELETE FROM lab_release WHERE release_id = ${releaseId}`.execute(db.kysely);
   await sql`INSERT INTO lab_release (release_id) VALUES (${releaseId})`.execute(db.kysely);
@@ -37,10 +41,10 @@ export async function recordRelease(db: Database, releaseId: string, entries: re
   async function* chunks(): AsyncIterable<string> {
     let buf = '';
     for (const e of entries) {
-      buf += `${copyText(releaseId)}\t${copyText(e.keyset)}\t${copyText(e.cell)}\t${e.units}\t${copyText(e.fingerprint)}\n`;
+      buf += `${copyText(releaseId)}\t${copyText(e.keyset)}\t${copyText(e.cell)}\t${e.units}\t${copyText(e.fingerprint)}\t${e.suppressed ? 't' : 'f'}\n`;
       if (buf.length > 1 << 20) { yield buf; buf = ''; }
     }
     if (buf) yield buf;
   }
-  await db.copyIn('lab_release_cell', ['release_id', 'keyset', 'cell', 'units', 'fingerprint'], chunks());
+  await db.copyIn('lab_release_cell', ['release_id', 'keyset', 'cell', 'units', 'fingerprint', 'suppressed'], chunks());
 }

@@ -4,7 +4,7 @@ import type { RawRow } from '../../disclosure/staff-guard.ts';
 import type { StaffGuardParams } from '../../disclosure/guard-params.ts';
 import type { ReleasedTable } from '../../disclosure/released-table.ts';
 import { LabError, t } from '../../errors/index.ts';
-import { compileRel } from '../../compile/plan.compile.ts';
+import { FINGERPRINT_COLUMN, compileRel } from '../../compile/plan.compile.ts';
 import { planPipeline, type DomainStage } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
@@ -87,8 +87,10 @@ export interface StageRunOptions {
 
 /**
  * Runs a stage and guards its table inside the domain, against this domain's release ledger, and
- * records what it released there; only the released table is returned. A retried stage replaces
- * its own ledger entries (release id = job id + stage id) and is not compared with itself.
+ * records there what it released and what it suppressed; only the released table is returned. A
+ * retried stage replaces its own ledger entries (release id = job id + stage id) and is not
+ * compared with itself. Earlier suppressed cells are looked up by the new cells' fingerprints too
+ * (the same contributors under other keys).
  */
 export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: StageRunOptions = {}): Promise<ReleasedTable> {
   const stage = stageFor(domain, payload);
@@ -105,7 +107,8 @@ export async function executeStage(db: Database, domain: DomainId, payload: Stag
   const releaseId = `${payload.jobId}:${payload.stageId}`;
   const key = await guardKey(db);
   const rows = await runStageQuery(db, stage, { ...options, fingerprintKey: key });
-  const prior = await loadLedgerEntries(db, keysetsOf(stage.table.groupingSets), releaseId);
+  const fingerprints = [...new Set(rows.map((r) => r[FINGERPRINT_COLUMN]).filter((fp): fp is string => typeof fp === 'string'))];
+  const prior = await loadLedgerEntries(db, keysetsOf(stage.table.groupingSets), releaseId, fingerprints);
   const { released, entries } = await guardTable({ table: stage.table, rows, params: payload.guard, prior }, options.signal);
   if (options.signal?.aborted) throw new LabError('LAB-E073', { detail: t('阶段已取消', 'the stage was cancelled') });
   await recordRelease(db, releaseId, entries);
