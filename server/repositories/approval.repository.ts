@@ -31,6 +31,11 @@ export const approvalRepository = {
       .where('approval.job_id', '=', jobId).orderBy('approval.created_at').execute();
   },
 
+  /** The newest output-review decision of a job (its reason is shown to the requester). */
+  async latestReview(db: Db, jobId: string) {
+    return db.selectFrom('output_review').select(['to_state', 'reason', 'at']).where('job_id', '=', jobId).orderBy('id', 'desc').limit(1).executeTakeFirst();
+  },
+
   async review(db: Db, r: { jobId: string; reviewerId: number; from: string; to: 'released' | 'returned' | 'rejected'; reason: string }): Promise<void> {
     await db.insertInto('output_review').values({ job_id: r.jobId, reviewer_id: r.reviewerId, from_state: r.from, to_state: r.to, reason: r.reason }).execute();
   },

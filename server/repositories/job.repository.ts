@@ -1,3 +1,4 @@
+import type { Kysely } from 'kysely';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, JobState, ReviewState } from '../db/control.schema.ts';
 import { jsonb } from './jsonb.ts';
@@ -34,10 +35,10 @@ export const jobRepository = {
   transition: (db: Db, jobId: string, from: JobState, to: JobState, error?: unknown) =>
     db.kysely.transaction().execute(async (trx) => {
       const r = await trx.updateTable('job')
-        .set({ state: to, ...(error !== undefined ? { error: jsonb(error) } : {}), ...(to === 'rejected' || to === 'cancelled' ? { finished_at: new Date() } : {}) })
+        .set({ state: to, ...(error !== undefined ? { error: jsonb(error) } : {}), ...(to === 'rejected' || to === 'cancelled' || to === 'failed' ? { finished_at: new Date() } : {}) })
         .where('id', '=', jobId).where('state', '=', from).executeTakeFirst();
       if (Number(r.numUpdatedRows) === 0) return false;
-      if (to === 'rejected' || to === 'cancelled') await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', '=', 'queued').execute();
+      if (to === 'rejected' || to === 'cancelled' || to === 'failed') await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', '=', 'queued').execute();
       await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: to, ...(error !== undefined ? { error } : {}) }) }).execute();
       return true;
     }),
@@ -58,30 +59,19 @@ export const jobRepository = {
    * Records a stage's end (only while it is still open: a late or repeated delivery changes
    * nothing), then closes the job when no stage is open. Returns the job's state afterwards.
    */
-  finishStage: (db: Db, jobId: string, stageId: string, outcome: { state: 'succeeded'; result: unknown } | { state: 'failed'; error: unknown }) =>
-    db.kysely.transaction().execute(async (trx) => {
-      const job = await trx.selectFrom('job').select(['state', 'requester_role']).where('id', '=', jobId).forUpdate().executeTakeFirst();
-      if (!job || job.state === 'cancelled' || job.state === 'failed' || job.state === 'succeeded') return job?.state;
-      const updated = await trx.updateTable('job_stage')
-        .set(outcome.state === 'succeeded'
-          ? { state: 'succeeded', result: jsonb(outcome.result), finished_at: new Date() }
-          : { state: 'failed', error: jsonb(outcome.error), finished_at: new Date() })
-        .where('job_id', '=', jobId).where('stage_id', '=', stageId).where('state', 'in', ['queued', 'running'])
-        .executeTakeFirst();
-      if (Number(updated.numUpdatedRows) === 0) return job.state;
-      const stages = await trx.selectFrom('job_stage').select(['stage_id', 'domain', 'state']).where('job_id', '=', jobId).execute();
-      let next: JobState = 'running';
-      if (outcome.state === 'failed') next = 'failed';
-      else if (stages.every((s) => s.state === 'succeeded')) next = 'succeeded';
-      const closing = next !== 'running';
-      // A researcher's output waits for an officer's review before it is released (Airlock-like).
-      const review = next === 'succeeded' && job.requester_role === 'researcher' ? { review_state: 'pending' as const } : {};
-      await trx.updateTable('job').set({ state: next, ...review, ...(outcome.state === 'failed' ? { error: jsonb(outcome.error) } : {}), ...(closing ? { finished_at: new Date() } : {}) }).where('id', '=', jobId).execute();
-      if (next === 'failed') await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', 'in', ['queued', 'running']).execute();
-      await trx.insertInto('job_event').values({ job_id: jobId, kind: 'stage', data: jsonb({ stage: stageId, state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) }) }).execute();
-      await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: next, stages: stages.map((s) => ({ id: s.stage_id, domain: s.domain, state: s.stage_id === stageId ? outcome.state : s.state })) }) }).execute();
-      return next;
-    }),
+  finishStage: (db: Db, jobId: string, stageId: string, outcome: StageEnd) =>
+    db.kysely.transaction().execute((trx) => recordStageEnd(trx, jobId, stageId, outcome)).then((r) => r.state),
+  /** `finishStage` inside the caller's transaction, also saying whether this delivery was the one recorded. */
+  recordStageEnd: (trx: Kysely<ControlSchema>, jobId: string, stageId: string, outcome: StageEnd) => recordStageEnd(trx, jobId, stageId, outcome),
+  /**
+   * Stages the control database still counts as open (queued or running) of jobs still queued or
+   * running: what the domains owe an answer for. Oldest job first.
+   */
+  openStages: (db: Db) =>
+    db.kysely.selectFrom('job_stage').innerJoin('job', 'job.id', 'job_stage.job_id')
+      .select(['job_stage.job_id', 'job_stage.stage_id', 'job_stage.domain'])
+      .where('job.state', 'in', ['queued', 'running']).where('job_stage.state', 'in', ['queued', 'running'])
+      .orderBy('job.created_at').orderBy('job_stage.job_id').orderBy('job_stage.stage_id').limit(10_000).execute(),
   cancel: (db: Db, jobId: string) =>
     db.kysely.transaction().execute(async (trx) => {
       const job = await trx.selectFrom('job').select(['state']).where('id', '=', jobId).forUpdate().executeTakeFirst();
@@ -94,3 +84,29 @@ export const jobRepository = {
   eventsAfter: (db: Db, jobId: string, afterId: number) =>
     db.kysely.selectFrom('job_event').select(['id', 'kind', 'data']).where('job_id', '=', jobId).where('id', '>', afterId).orderBy('id').limit(200).execute(),
 };
+
+export type StageEnd = { state: 'succeeded'; result: unknown } | { state: 'failed'; error: unknown };
+
+async function recordStageEnd(trx: Kysely<ControlSchema>, jobId: string, stageId: string, outcome: StageEnd): Promise<{ recorded: boolean; state: JobState | undefined }> {
+  const job = await trx.selectFrom('job').select(['state', 'requester_role']).where('id', '=', jobId).forUpdate().executeTakeFirst();
+  if (!job || job.state === 'cancelled' || job.state === 'failed' || job.state === 'succeeded') return { recorded: false, state: job?.state };
+  const updated = await trx.updateTable('job_stage')
+    .set(outcome.state === 'succeeded'
+      ? { state: 'succeeded', result: jsonb(outcome.result), finished_at: new Date() }
+      : { state: 'failed', error: jsonb(outcome.error), finished_at: new Date() })
+    .where('job_id', '=', jobId).where('stage_id', '=', stageId).where('state', 'in', ['queued', 'running'])
+    .executeTakeFirst();
+  if (Number(updated.numUpdatedRows) === 0) return { recorded: false, state: job.state };
+  const stages = await trx.selectFrom('job_stage').select(['stage_id', 'domain', 'state']).where('job_id', '=', jobId).execute();
+  let next: JobState = 'running';
+  if (outcome.state === 'failed') next = 'failed';
+  else if (stages.every((s) => s.state === 'succeeded')) next = 'succeeded';
+  const closing = next !== 'running';
+  // A researcher's output waits for an officer's review before it is released (Airlock-like).
+  const review = next === 'succeeded' && job.requester_role === 'researcher' ? { review_state: 'pending' as const } : {};
+  await trx.updateTable('job').set({ state: next, ...review, ...(outcome.state === 'failed' ? { error: jsonb(outcome.error) } : {}), ...(closing ? { finished_at: new Date() } : {}) }).where('id', '=', jobId).execute();
+  if (next === 'failed') await trx.updateTable('job_stage').set({ state: 'cancelled', finished_at: new Date() }).where('job_id', '=', jobId).where('state', 'in', ['queued', 'running']).execute();
+  await trx.insertInto('job_event').values({ job_id: jobId, kind: 'stage', data: jsonb({ stage: stageId, state: outcome.state, ...(outcome.state === 'failed' ? { error: outcome.error } : {}) }) }).execute();
+  await trx.insertInto('job_event').values({ job_id: jobId, kind: 'state', data: jsonb({ state: next, stages: stages.map((s) => ({ id: s.stage_id, domain: s.domain, state: s.stage_id === stageId ? outcome.state : s.state })) }) }).execute();
+  return { recorded: true, state: next };
+}

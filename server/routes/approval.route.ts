@@ -12,7 +12,7 @@ const conflict = { description: 'LAB-E134: the job is not at this step; LAB-E132
 const forbidden = { description: 'LAB-E133: your own job; LAB-E012: CSRF', content: { 'application/json': { schema: ErrorBodySchema } } };
 
 const InboxItem = z.object({
-  jobId: z.string(), pipelineId: z.string(), ownerId: z.number(), requesterRole: z.string().nullable(), createdAt: z.string(),
+  jobId: z.string(), pipelineId: z.string(), ownerId: z.number(), requester: z.string().openapi({ description: 'display name of the requester' }), requesterRole: z.string().nullable(), createdAt: z.string(),
   maxLevel: z.number().nullable(), domains: z.unknown(), approvalsRequired: z.number(), projectId: z.string().nullable(), epsilon: z.string().nullable(),
   decision: z.unknown(), policyVersion: z.number().nullable(),
 }).openapi('InboxItem');

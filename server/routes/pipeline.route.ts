@@ -36,6 +36,8 @@ const JobSchema = z.object({
   approvals: z.array(z.object({ officer: z.string(), decision: z.enum(['approve', 'reject']), reason: z.string(), at: z.string() })),
   reviewState: z.enum(['pending', 'released', 'returned', 'rejected']).nullable().openapi({ description: "researchers' jobs: output review (Airlock-like); null for staff" }),
   projectId: z.string().nullable(), epsilon: z.string().nullable().openapi({ description: 'ε charged to the project (researchers)' }),
+  reviewReason: z.string().nullable().openapi({ description: "the officer's reason when an output was returned or rejected" }),
+  pipeline: z.unknown().openapi({ description: 'the pipeline document the job runs (a snapshot: what officers approve)' }),
 }).openapi('Job');
 export const RunBody = z.object({ projectId: z.string().min(1).max(64).optional().openapi({ description: "researchers: the project whose privacy budget pays (their only project when omitted)" }) }).strict().openapi('RunRequest');
 const ResultSchema = z.object({
@@ -165,6 +167,8 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       policyVersion: job.policy_version, approvalsRequired: job.approvals_required,
       approvals: (await approvalRepository.forJob(deps.control.kysely, job.id)).map((a) => ({ officer: a.display_name, decision: a.decision, reason: a.reason, at: iso(a.created_at) ?? '' })),
       reviewState: job.review_state, projectId: job.project_id, epsilon: job.epsilon,
+      reviewReason: job.review_state && job.review_state !== 'pending' ? ((await approvalRepository.latestReview(deps.control.kysely, job.id))?.reason || null) : null,
+      pipeline: job.spec,
     }, 200);
   });
 

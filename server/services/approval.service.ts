@@ -108,12 +108,17 @@ export async function officerInbox(db: Db, officer: SessionUser) {
   const engine = await activePolicy(db);
   const list = engine.decide(principalOf(officer), 'approval.list', { type: 'Service', id: 'approvals' });
   if (list.decision !== 'allow') throw new LabError('LAB-E137');
-  const shape = (j: JobRow) => ({
-    jobId: j.id, pipelineId: j.pipeline_id, ownerId: j.owner_id, requesterRole: j.requester_role, createdAt: j.created_at.toISOString(),
+  const names = new Map<number, string>();
+  const nameOf = async (id: number) => {
+    if (!names.has(id)) names.set(id, (await findUserById(db.kysely, id))?.display_name ?? '');
+    return names.get(id) ?? '';
+  };
+  const shape = async (j: JobRow) => ({
+    jobId: j.id, pipelineId: j.pipeline_id, ownerId: j.owner_id, requester: await nameOf(j.owner_id), requesterRole: j.requester_role, createdAt: j.created_at.toISOString(),
     maxLevel: j.max_level, domains: j.domains, approvalsRequired: j.approvals_required, projectId: j.project_id, epsilon: j.epsilon,
     decision: j.decision, policyVersion: j.policy_version,
   });
-  const approvals = (await jobRepository.awaiting(db)).filter((j) => j.owner_id !== officer.id).map(shape);
-  const reviews = (await jobRepository.pendingReview(db)).filter((j) => j.owner_id !== officer.id).map(shape);
+  const approvals = await Promise.all((await jobRepository.awaiting(db)).filter((j) => j.owner_id !== officer.id).map(shape));
+  const reviews = await Promise.all((await jobRepository.pendingReview(db)).filter((j) => j.owner_id !== officer.id).map(shape));
   return { approvals, reviews };
 }

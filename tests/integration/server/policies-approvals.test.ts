@@ -82,8 +82,11 @@ describe('policies, approvals and budgets through the API', () => {
     const id = await save(analyst, s1WithIdFilter('L4 by an analyst'));
     const { body } = await run(analyst, id);
     expect(body).toMatchObject({ state: 'awaiting_approval', approvalsRequired: 2 });
-    const inbox = await (await officer.get('/api/approvals')).json() as { approvals: { jobId: string; maxLevel: number }[] };
-    expect(inbox.approvals.find((a) => a.jobId === body.jobId)).toMatchObject({ maxLevel: 4 });
+    const inbox = await (await officer.get('/api/approvals')).json() as { approvals: { jobId: string; maxLevel: number; requester: string }[] };
+    expect(inbox.approvals.find((a) => a.jobId === body.jobId)).toMatchObject({ maxLevel: 4, requester: '业务人员（演示）' });
+    // The officer sees what they approve: the exact document the job runs.
+    const seen = await (await officer.get(`/api/jobs/${body.jobId}`)).json() as { pipeline: { name: string } };
+    expect(seen.pipeline.name).toBe('L4 by an analyst');
     expect((await analyst.get('/api/approvals')).status).toBe(403);
     const [a, b] = await Promise.all([officer.post(`/api/jobs/${body.jobId}/approve`, {}), officer2.post(`/api/jobs/${body.jobId}/approve`, {})]);
     expect([a.status, b.status]).toEqual([200, 200]);

@@ -91,6 +91,22 @@ describe('S7: the researcher study, from approval to release, with noise and a b
     expect(done.state).toBe('failed');
     expect(JSON.stringify(done.error)).toContain('LAB-E136');
     expect(await budget()).toMatchObject({ spent: '3.000000' });
+    // Its stages never ran: recorded as cancelled, not left queued.
+    const stages = ((await (await researcher.get(`/api/jobs/${jobId}`)).json()) as { stages: { state: string }[] }).stages;
+    expect(stages.map((s) => s.state)).toEqual(['cancelled']);
+    expect((await researcher.get(`/api/jobs/${jobId}/result`)).status).toBe(409);
+  });
+
+  it('a returned output tells the researcher why, and still shows nothing of it', async () => {
+    const { kysely } = served.lab.control;
+    const user = await kysely.selectFrom('app_user').select('id').where('username', '=', 'researcher').executeTakeFirstOrThrow();
+    await kysely.updateTable('dp_budget').set({ total: '4' }).where('user_id', '=', user.id).execute();
+    const jobId = await submit();
+    await officer.post(`/api/jobs/${jobId}/approve`, {});
+    expect(await waitForJob(researcher, jobId)).toMatchObject({ state: 'succeeded' });
+    expect((await officer.post(`/api/jobs/${jobId}/review`, { decision: 'returned', reason: '年龄段过细，请合并 80 岁以上' })).status).toBe(200);
+    const job = await (await researcher.get(`/api/jobs/${jobId}`)).json() as { reviewState: string; reviewReason: string };
+    expect(job).toMatchObject({ reviewState: 'returned', reviewReason: '年龄段过细，请合并 80 岁以上' });
     expect((await researcher.get(`/api/jobs/${jobId}/result`)).status).toBe(409);
   });
 
