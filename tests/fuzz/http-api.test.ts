@@ -195,7 +195,7 @@ describe('HTTP API fuzzing from the OpenAPI document', () => {
     expect(routes).toContain('POST /api/pipelines');
   });
 
-  const runsFor = (path: string) => (path === '/api/auth/login' ? 30 : path.startsWith('/api/pipelines') ? 300 : 120);
+  const runsFor = (path: string) => (path === '/api/auth/login' ? 30 : path.startsWith('/api/pipelines') ? 250 : 100);
 
   it('every route × mutated requests: never 5xx; every 4xx is JSON with a LAB-E code', async () => {
     for (const [path, ops] of Object.entries(doc.paths)) {

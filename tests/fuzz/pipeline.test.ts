@@ -90,9 +90,9 @@ describe('pipeline fuzzing: validate → plan → compile', () => {
     fc.assert(fc.property(mutatedPipeline, ({ doc }) => {
       const outcome = checkDocument(doc);
       tally.add(outcome.startsWith('invalid') ? 'mutated invalid' : `mutated ${outcome.split(' ')[0] ?? ''}`);
-    }), fuzzRuns(20_000));
+    }), fuzzRuns(16_000));
     // Mutations must leave some documents valid, or planning would go untested.
-    expect(tally.get('mutated planned')).toBeGreaterThan(fuzzRuns(20_000).numRuns * 0.05);
+    expect(tally.get('mutated planned')).toBeGreaterThan(fuzzRuns(16_000).numRuns * 0.05);
   });
 
   it('documents with generated expressions over the inferred columns of a filter, a derived column or a new filter', () => {
