@@ -14,7 +14,17 @@ export interface ExprCompileContext {
 type FnTemplate = (args: readonly string[], ctx: ExprCompileContext, call: Extract<Expr, { kind: 'call' }>) => string;
 
 const asOf = (ctx: ExprCompileContext) => ctx.params.add(ctx.asOf, 'date');
-const birthFromId = (x: string) => `to_date(substr(${x}, 7, 8), 'YYYYMMDD')`;
+/**
+ * The birth date in an ID number (GB 11643: YYYYMMDD at 7–14), or NULL when those characters are
+ * not a real date — never an error (to_date would raise on "not an id number": a one-bit oracle).
+ * Nested CASEs keep the order: the date is built only from characters that passed the pattern.
+ */
+const ID_DATE_PATTERN = '^(1[89]|20)[0-9]{2}(0[1-9]|1[0-2])(0[1-9]|[12][0-9]|3[01])$';
+const birthFromId = (ctx: ExprCompileContext, x: string) => {
+  const ymd = `substr(${x}, 7, 8)`;
+  const d = `(make_date(substr(${x}, 7, 4)::int, substr(${x}, 11, 2)::int, 1) + (substr(${x}, 13, 2)::int - 1))`;
+  return `(CASE WHEN ${ymd} ~ ${ctx.params.add(ID_DATE_PATTERN, 'text')} THEN (CASE WHEN to_char(${d}, 'YYYYMMDD') = ${ymd} THEN ${d} END) END)`;
+};
 const ageAt = (ctx: ExprCompileContext, d: string) => `date_part('year', age(${asOf(ctx)}, ${d}))::bigint`;
 const at = (a: readonly string[], i: number) => a[i] ?? 'NULL';
 
@@ -53,8 +63,8 @@ export const FUNCTION_SQL: Record<string, FnTemplate> = {
   months_between: (a) => `(date_part('year', age(${at(a, 1)}, ${at(a, 0)})) * 12 + date_part('month', age(${at(a, 1)}, ${at(a, 0)})))::bigint`,
   add_days: (a) => shiftDays(at(a, 0), '+', at(a, 1)),
   add_months: (a) => `(LEAST(GREATEST(${at(a, 0)}, DATE '0001-01-01'), DATE '9999-12-31') + make_interval(months => ${clampInt(at(a, 1), -24000, 24000)}))::date`,
-  age_from_id: (a, ctx) => ageAt(ctx, birthFromId(at(a, 0))),
-  birth_date_from_id: (a) => birthFromId(at(a, 0)),
+  age_from_id: (a, ctx) => ageAt(ctx, birthFromId(ctx, at(a, 0))),
+  birth_date_from_id: (a, ctx) => birthFromId(ctx, at(a, 0)),
   sex_from_id: (a) => `(CASE (ascii(substr(${at(a, 0)}, 17, 1)) - 48) % 2 WHEN 1 THEN 'M' WHEN 0 THEN 'F' END)`,
   region_of_id: (a) => `substr(${at(a, 0)}, 1, 6)`,
   province_of_id: (a) => `substr(${at(a, 0)}, 1, 2)`,

@@ -6,7 +6,7 @@ import { requireAuth } from '../middleware/require-auth/index.ts';
 import { approveJob, officerInbox, rejectJob, reviewJob } from '../services/approval.service.ts';
 import { ErrorBodySchema, SESSION_AND_CSRF_SECURITY, SESSION_SECURITY, errors } from './common.schema.ts';
 
-const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ (at most 64)').openapi({ param: { name: 'id', in: 'path' } }) });
 const notFound = { description: 'LAB-E004: no such job (or not one you may decide on)', content: { 'application/json': { schema: ErrorBodySchema } } };
 const conflict = { description: 'LAB-E134: the job is not at this step; LAB-E132: the approval is void (the policy changed)', content: { 'application/json': { schema: ErrorBodySchema } } };
 const forbidden = { description: 'LAB-E133: your own job; LAB-E012: CSRF', content: { 'application/json': { schema: ErrorBodySchema } } };

@@ -45,7 +45,7 @@ const ResultSchema = z.object({
   tables: z.array(z.object({ stageId: z.string(), domain: z.string(), table: z.unknown().openapi({ description: 'ReleasedTable: columns, rows (keys, values, suppressed, rounded, allOfParent), guard summary' }) })),
 }).openapi('JobResult');
 
-const IdParam = z.object({ id: z.string().min(1).max(64).openapi({ param: { name: 'id', in: 'path' } }) });
+const IdParam = z.object({ id: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/, 'letters, digits, - and _ (at most 64)').openapi({ param: { name: 'id', in: 'path' } }) });
 
 export const validateRoute = createRoute({
   method: 'post', path: '/api/pipelines/validate', tags: ['pipelines'], summary: 'Check a pipeline: shape, operators, connections, cycles, columns, expressions, classification',
@@ -115,11 +115,16 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
     return u;
   };
 
+  /** The body as JSON; an empty or malformed body is 400 LAB-E002 (Hono parses only bodies declared as JSON). */
+  const jsonBody = async (c: { req: { text(): Promise<string> } }): Promise<unknown> => {
+    const text = await c.req.text();
+    try { return JSON.parse(text) as unknown; } catch { throw new LabError('LAB-E002', { detail: t('请求体须为 JSON 格式的流程文档', 'the body must be a pipeline document in JSON') }); }
+  };
   const mayCreate = async (c: { var: AppEnv['Variables'] }) => { await authorize(deps.control, user(c), 'pipeline.create', { type: 'Service', id: 'pipelines' }); };
 
   app.openapi(validateRoute, async (c) => {
     await mayCreate(c);
-    const r = invalidResponse(c, await c.req.json());
+    const r = invalidResponse(c, await jsonBody(c));
     if (!r.ok) return c.json(r.body, 422);
     return c.json({
       valid: true as const,
@@ -137,7 +142,7 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
 
   app.openapi(createPipelineRoute, async (c) => {
     await mayCreate(c);
-    const r = invalidResponse(c, await c.req.json());
+    const r = invalidResponse(c, await jsonBody(c));
     if (!r.ok) return c.json(r.body, 422);
     return c.json(await savePipeline(deps.control, user(c), r.v.pipeline), 201);
   });

@@ -18,7 +18,7 @@ const EditBody = z.object({
   cedar: z.string().max(200_000), params: z.unknown(), baseVersion: z.number().int().min(1), comment: z.string().max(2000).default(''),
 }).strict().openapi('PolicyEdit');
 const invalid = { description: 'LAB-E130: the policy is invalid; `problems` lists each with line and column', content: { 'application/json': { schema: Problems } } };
-const VersionParam = z.object({ version: z.coerce.number().int().min(1).openapi({ param: { name: 'version', in: 'path' } }) });
+const VersionParam = z.object({ version: z.coerce.number().int().min(1).max(2_147_483_647).openapi({ param: { name: 'version', in: 'path' } }) });
 
 export const policyRoute = createRoute({
   method: 'get', path: '/api/policies/current', tags: ['policies'], summary: 'The policy in force: Cedar text, disclosure parameters, version, and the schema',

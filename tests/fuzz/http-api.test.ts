@@ -152,18 +152,8 @@ function tamed(path: string, body: string | undefined): string | undefined {
  * Open bugs found by this suite (each has an it.fails test below); requests that would only hit
  * them again are counted, not sent.
  */
-function knownBug(method: string, path: string, r: FuzzRequest): string | undefined {
-  // 'pipeline-body-missing': no body and no Content-Type on the pipeline routes → 500.
-  if (method === 'post' && (path === '/api/pipelines' || path === '/api/pipelines/validate') && r.body === undefined) return 'pipeline-body-missing';
-  // 'nul-in-id': a NUL (%00) in an {id} reaches Postgres as a text parameter → 500.
-  if (path.includes('{id}') && /%00/.test(r.url.split('?')[0] ?? '')) return 'nul-in-id';
-  // 'int4-out-of-range': a policy version beyond 2^31 − 1 reaches Postgres as an integer → 500.
-  if (path === '/api/policies/{version}') {
-    const last = r.url.split('?')[0]?.split('/').pop() ?? '';
-    let n = Number.NaN;
-    try { n = Number(decodeURIComponent(last).trim()); } catch { /* not a number */ }
-    if (Number.isInteger(n) && n > 2_147_483_647) return 'int4-out-of-range';
-  }
+function knownBug(_method: string, _path: string, _r: FuzzRequest): string | undefined {
+  // None open: pipeline-body-missing, nul-in-id and int4-out-of-range were fixed (see their tests below).
   return undefined;
 }
 
@@ -226,25 +216,19 @@ describe('HTTP API fuzzing from the OpenAPI document', () => {
     for (const s of sessions.values()) expect((await app.request('/api/auth/me', { headers: { cookie: s.cookie } })).status).toBe(200);
   }, 300_000);
 
-  // Known bug 'pipeline-body-missing': POST /api/pipelines/validate or /api/pipelines with neither
-  // a body nor a Content-Type answers 500 LAB-E001 and logs a SyntaxError. Hono's JSON validator
-  // only parses a body declared as JSON, so the route's schema (z.unknown()) accepts the missing
-  // body, and the handlers (server/routes/pipeline.route.ts) then call c.req.json() on an empty
-  // body outside any try. Suggested fix: read the body with c.req.valid('json') — or turn the
-  // parse error into LAB-E002 — so that the request gets 400 like a malformed one.
-  it.fails.each(['/api/pipelines/validate', '/api/pipelines'])('known bug pipeline-body-missing: POST %s with no body and no Content-Type is a 4xx', async (path) => {
+  // Found by this suite, fixed: POST /api/pipelines/validate or /api/pipelines with neither a body
+  // nor a Content-Type answered 500 (c.req.json() on an empty body); now 400 LAB-E002.
+  it.each(['/api/pipelines/validate', '/api/pipelines'])('known bug pipeline-body-missing: POST %s with no body and no Content-Type is a 4xx', async (path) => {
     const s = sessions.get('analyst');
     if (!s) throw new Error('analyst');
     const res = await app.request(path, { method: 'POST', headers: { cookie: s.cookie, 'x-csrf-token': s.csrfToken } });
-    expect(res.status).toBeLessThan(500);
+    expect(res.status).toBe(400);
+    expect(await res.json()).toMatchObject({ code: 'LAB-E002' });
   });
 
-  // Known bug 'nul-in-id': an id holding NUL (`%00` in the path) passes IdParam (z.string().min(1).max(64),
-  // server/routes/pipeline.route.ts and approval.route.ts) and is sent to Postgres, which refuses
-  // text with NUL ("invalid byte sequence for encoding UTF8: 0x00") → 500 LAB-E001. Suggested fix:
-  // IdParam refuses what no id can hold (ids are UUIDs: e.g. /^[A-Za-z0-9-]{1,64}$/), so it is 422
-  // LAB-E003 — or 404, as for any other id that names nothing.
-  it.fails.each([
+  // Found by this suite, fixed: an id holding NUL reached Postgres (500); IdParam now accepts only
+  // what an id can hold (letters, digits, - and _), so it is 422 LAB-E003.
+  it.each([
     ['GET', '/api/jobs/%00'], ['GET', '/api/jobs/a%00b/result'], ['GET', '/api/jobs/%00/events'], ['POST', '/api/jobs/%00/cancel'],
     ['POST', '/api/pipelines/%00/runs'], ['POST', '/api/jobs/%00/approve'],
   ])('known bug nul-in-id: %s %s is a 4xx', async (method, path) => {
@@ -254,11 +238,9 @@ describe('HTTP API fuzzing from the OpenAPI document', () => {
     expect(res.status).toBeLessThan(500);
   });
 
-  // Known bug 'int4-out-of-range': GET /api/policies/{version} with a version above 2^31 − 1 passes
-  // VersionParam (z.coerce.number().int().min(1), server/routes/policy.route.ts) and reaches an
-  // integer column → "value … is out of range for type integer" → 500 LAB-E001. Suggested fix:
-  // .max(2_147_483_647) on VersionParam (and on every integer the API hands to an int4 column).
-  it.fails.each(['/api/policies/2147483648', '/api/policies/1e10', '/api/policies/9007199254740991'])('known bug int4-out-of-range: GET %s is a 4xx', async (path) => {
+  // Found by this suite, fixed: a policy version above 2^31 − 1 reached an integer column (500);
+  // VersionParam now has a maximum (422 LAB-E003).
+  it.each(['/api/policies/2147483648', '/api/policies/1e10', '/api/policies/9007199254740991'])('known bug int4-out-of-range: GET %s is a 4xx', async (path) => {
     const s = sessions.get('officer');
     if (!s) throw new Error('officer');
     const res = await app.request(path, { headers: { cookie: s.cookie } });

@@ -9,11 +9,7 @@ import type { Checked } from '../../sandbox/expr/index.ts';
  */
 export type KnownBug =
   /** A NULL-typed expression where a typed value is needed compiles to SQL Postgres refuses. */
-  | 'null-typed-argument'
-  /** DATE '0000-…' passes the parser; Postgres has no year 0. */
-  | 'year-zero-date'
-  /** birth_date_from_id / age_from_id raise on text that does not hold a date at positions 7–14. */
-  | 'id-date-not-total';
+  | 'null-typed-argument';
 
 const children = (e: Expr): Expr[] => {
   switch (e.kind) {
@@ -28,10 +24,9 @@ const children = (e: Expr): Expr[] => {
 };
 
 const DATE_PART_FUNCTIONS = new Set(['year', 'month', 'quarter', 'month_start']);
-const ID_DATE_FUNCTIONS = new Set(['birth_date_from_id', 'age_from_id']);
 
 /** The known bug a checked expression runs into, if any (`idColumns`: columns holding valid ID numbers). */
-export function knownBugOf(checked: Checked, idColumns: ReadonlySet<string>): KnownBug | undefined {
+export function knownBugOf(checked: Checked, _idColumns: ReadonlySet<string>): KnownBug | undefined {
   const typeOf = (e: Expr) => checked.types.get(e);
   const isNull = (e: Expr) => e.kind === 'literal' && e.value === null;
   let found: KnownBug | undefined;
@@ -41,11 +36,6 @@ export function knownBugOf(checked: Checked, idColumns: ReadonlySet<string>): Kn
     if (!root && e.kind !== 'literal' && typeOf(e) === 'null') { found = 'null-typed-argument'; return; }
     if (e.kind === 'call' && DATE_PART_FUNCTIONS.has(e.name) && e.args[0] && isNull(e.args[0])) { found = 'null-typed-argument'; return; }
     if (e.kind === 'call' && e.name === 'days_between' && e.args.every(isNull)) { found = 'null-typed-argument'; return; }
-    if (e.kind === 'literal' && typeOf(e) === 'date' && typeof e.value === 'string' && e.value.startsWith('0000')) { found = 'year-zero-date'; return; }
-    if (e.kind === 'call' && ID_DATE_FUNCTIONS.has(e.name)) {
-      const a = e.args[0];
-      if (!(a && (isNull(a) || (a.kind === 'column' && idColumns.has(a.name))))) { found = 'id-date-not-total'; return; }
-    }
     for (const c of children(e)) visit(c, false);
   };
   visit(checked.expr, true);

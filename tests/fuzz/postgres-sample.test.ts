@@ -141,9 +141,9 @@ describe('expression fuzzing on Postgres', () => {
     await runOnPostgres(person, src);
   });
 
-  // Known bug 'year-zero-date' (sandbox/expr/parser.ts isIsoDate accepts year 0000 because JS Date
-  // does; Postgres has no year 0 and refuses the parameter: "date/time field value out of range").
-  it.fails.each([
+  // Found by this suite, fixed: year 0000 passed the parser (JavaScript's Date accepts it) and
+  // Postgres refused the parameter; isIsoDate now takes years 0001–9999 only.
+  it.each([
     "birth_date > DATE '0000-01-01'",
     "birth_date > '0000-06-30'",
   ])('known bug year-zero-date: %s is refused by the parser or runs', async (src) => {
@@ -152,11 +152,10 @@ describe('expression fuzzing on Postgres', () => {
     await runOnPostgres(person, src);
   });
 
-  // Known bug 'id-date-not-total' (sandbox/compile/expr.compile.ts birthFromId: to_date(substr(x, 7, 8),
-  // 'YYYYMMDD') raises on text that does not hold a valid date there). Its argument may be any text,
-  // so a filter can make the stage fail exactly when someone with given attributes is in the data —
-  // here a woman born on 29 February 1980 — using no identifier column at all: an existence oracle.
-  it.fails('known bug id-date-not-total: whether a stage fails does not depend on who is in the data', async () => {
+  // Found by this suite, fixed: birthFromId used to_date, which raised on text without a valid date
+  // at positions 7–14 — a filter could make the stage fail exactly when someone with given
+  // attributes is in the data (an existence oracle). It now gives NULL for such text.
+  it('id-date-not-total (fixed): whether a stage fails does not depend on who is in the data', async () => {
     const probe = (born: string) => `age_from_id(CASE WHEN sex = 'F' AND birth_date = DATE '${born}' THEN 'not an id number' END) IS NULL`;
     const outcome = async (src: string) => runOnPostgres(person, src).then(() => 'ran', (e: unknown) => `failed: ${String(e)}`);
     const present = await outcome(probe('1980-02-29'));

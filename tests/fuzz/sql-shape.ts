@@ -17,7 +17,7 @@ const EXPRESSION_WORDS = new Set([
   'LEAST', 'GREATEST', 'NULLIF', 'COALESCE', 'NOT', 'AND', 'OR', 'BETWEEN', 'IN', 'IS', 'NULL', 'CASE', 'WHEN', 'THEN', 'ELSE', 'END', 'DATE', 'ARRAY',
   'numeric', 'integer', 'bigint', 'date', 'text', 'boolean',
   'date_part', 'age', 'date_trunc', 'make_interval', 'months', 'to_date', 'substr', 'ascii', 'char_length', 'lower', 'upper', 'btrim',
-  'starts_with', 'right', 'strpos', 'abs', 'round', 'floor', 'ceil', 'width_bucket',
+  'starts_with', 'right', 'strpos', 'abs', 'round', 'floor', 'ceil', 'width_bucket', 'make_date', 'to_char', 'int',
 ]);
 
 /** Numbers the expression compiler writes (clamping bounds, substr positions, bucket indexes ≤ 21). */
@@ -79,7 +79,7 @@ export function checkResidue(sql: string, opts: { idents?: ReadonlySet<string>; 
     return ' ';
   });
   if (/--|\/\*|;/.test(rest)) problems.push('a comment or statement separator outside placeholders');
-  const token = /\s+|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?(?:e\d+)?|::|<=|>=|<>|=>|[-+*/%(),=<>[\]]/y;
+  const token = /\s+|[A-Za-z_][A-Za-z0-9_]*|\d+(?:\.\d+)?(?:e\d+)?|::|<=|>=|<>|=>|[-+*/%(),=<>[\]~]/y;
   let i = 0;
   while (i < rest.length) {
     token.lastIndex = i;
