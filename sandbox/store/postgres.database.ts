@@ -1,9 +1,9 @@
 import { Kysely } from 'kysely';
-import { PostgresJSDialect } from 'kysely-postgres-js';
 import postgres from 'postgres';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import type { Database } from './database.ts';
+import { PostgresJsDialect } from './postgres-js.driver.ts';
 import { countLines, quoteIdent } from './database.ts';
 
 export interface PostgresOptions {
@@ -29,7 +29,7 @@ export async function openPostgres<Schema>(name: string, url: string, options: P
     },
   });
   await sql`SELECT 1`; // fail fast with a clear cause if the server or credentials are wrong
-  const kysely = new Kysely<Schema>({ dialect: new PostgresJSDialect({ postgres: sql }) });
+  const kysely = new Kysely<Schema>({ dialect: new PostgresJsDialect(sql) });
   // Stage queries: one pooled (never reserved) connection, read-only from its start-up parameters;
   // with max 1 the SET and the SELECT go to the same session in order.
   let reader: postgres.Sql | undefined;
@@ -82,6 +82,8 @@ export async function openPostgres<Schema>(name: string, url: string, options: P
       }
     },
     ping: async () => { await sql`SELECT 1`; },
-    close: async () => { await kysely.destroy(); if (reader) await reader.end(); },
+    // With a timeout: after a server restart postgres.js may keep a dead connection that never
+    // ends (its interrupted query stays attached), and close() would wait forever.
+    close: async () => { await kysely.destroy(); if (reader) await reader.end({ timeout: 5 }); },
   };
 }
