@@ -6,7 +6,7 @@ import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
 import { BullQueue } from '../../sandbox/runtime/queue/bullmq.queue.ts';
 import { InlineQueue } from '../../sandbox/runtime/queue/inline.queue.ts';
 import type { QueueDriver } from '../../sandbox/runtime/queue/queue-driver.ts';
-import { startDomainWorker, type DomainWorker } from '../../sandbox/runtime/worker/domain-worker.ts';
+import { stageTimeoutFromEnv, startDomainWorker, type DomainWorker } from '../../sandbox/runtime/worker/domain-worker.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { LabConfig } from '../../sandbox/store/lab-config.ts';
 import { redactUrl } from '../../sandbox/store/lab-config.ts';
@@ -14,7 +14,7 @@ import { roleUrl } from '../../sandbox/store/topology.ts';
 import { buildApp } from '../app.ts';
 import { auditCheckpointMinutes, auditKeyPath, loadOrCreateAuditKey } from '../services/audit-key.ts';
 import { createAuditTrail, startAuditCheckpoints } from '../services/audit.service.ts';
-import { listenForResults } from '../services/job.service.ts';
+import { keepJobsRecovered, listenForResults } from '../services/job.service.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { DEMO_USERS, demoPassword, ensureDemoUsers } from './demo-users.ts';
 import { healthProbe } from './health.ts';
@@ -80,7 +80,8 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   if (cfg.mode === 'embedded') {
     const domains = await openDomains(cfg);
     const workers: DomainWorker[] = [];
-    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger }));
+    const statementTimeoutMs = stageTimeoutFromEnv();
+    for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue, logger, statementTimeoutMs }));
     if (!snapshot) {
       if (opts.banner) process.stdout.write(`Seeding a synthetic city of ${opts.seedPersons} persons (first start)…\n`);
       await seedLab(control, domains, { persons: opts.seedPersons, seed: opts.seedName }, logger);
@@ -108,6 +109,9 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   if (withDemo) await ensureDemoUsers(control, password);
 
   await listenForResults(control, queue, logger);
+  // Work the control database still owes (queued or running stages) goes back to the queue: now,
+  // whenever Redis comes back after a loss, and every minute.
+  const recovery = await keepJobsRecovered(control, queue, logger);
   const app = buildApp({
     control, logger, queue,
     health: healthProbe(cfg.mode, control, queue),
@@ -143,6 +147,7 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
       logger.info('shutting down: closing the server, then workers and databases');
       await new Promise<void>((resolve) => server.close(() => resolve()));
       for (const s of stops) await s();
+      await recovery.stop();
       await checkpoints.stop(); // a last signed checkpoint over everything recorded
       await queue.close();
       await control.close();
@@ -166,6 +171,7 @@ function superviseWorker(cfg: LabConfig, domain: DomainId, logger: Logger): { st
       REDIS_URL: cfg.redisUrl,
       LAB_DB_PREFIX: cfg.dbPrefix,
       LAB_LOG_LEVEL: cfg.logLevel,
+      ...(process.env['LAB_STAGE_TIMEOUT_MS'] ? { LAB_STAGE_TIMEOUT_MS: process.env['LAB_STAGE_TIMEOUT_MS'] } : {}),
     };
     child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'worker', '--domain', domain], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
     child.on('exit', (code, signal) => {

@@ -7,13 +7,13 @@ import { planReads, type PlanReads } from '../../sandbox/plan/levels.ts';
 import { planPipeline } from '../../sandbox/plan/planner.ts';
 import { canonicalJson, type Decision, type Resource } from '../../policies/engine.ts';
 import { validatePipeline, type ValidPipeline } from '../../sandbox/pipeline/validate.ts';
-import type { DeliveryResult, QueueDriver } from '../../sandbox/runtime/queue/queue-driver.ts';
+import type { DeliveryResult, QueueDriver, StageMessage } from '../../sandbox/runtime/queue/queue-driver.ts';
 import type { StageOutcome } from '../../sandbox/runtime/worker/stage-outcome.ts';
 import type { StagePayload } from '../../sandbox/runtime/worker/stage-executor.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, JobState } from '../db/control.schema.ts';
 import { budgetRepository } from '../repositories/budget.repository.ts';
-import { jobRepository, pipelineRepository } from '../repositories/job.repository.ts';
+import { jobRepository, pipelineRepository, type StageEnd } from '../repositories/job.repository.ts';
 import { SYSTEM_ACTOR, auditTrailOf, userActor } from './audit.service.ts';
 import type { SessionUser } from './auth.service.ts';
 import { activePolicy, authorize, decide, policyVersion, principalOf } from './policy.service.ts';
@@ -198,7 +198,6 @@ async function researcherProject(db: Db, user: SessionUser, wanted: string | und
 export async function dispatch(db: Db, queue: QueueDriver, jobId: string): Promise<void> {
   const job = await jobRepository.find(db, jobId);
   if (!job || job.state !== 'queued') return;
-  const engine = await policyVersion(db, job.policy_version ?? 1);
   const researcher = job.requester_role === 'researcher';
   if (researcher && job.project_id && job.epsilon) {
     const charged = await budgetRepository.charge(db.kysely, { jobId, userId: job.owner_id, projectId: job.project_id, epsilon: job.epsilon });
@@ -211,16 +210,32 @@ export async function dispatch(db: Db, queue: QueueDriver, jobId: string): Promi
       return;
     }
   }
+  for (const msg of await stageMessages(db, job)) await queue.enqueue(msg, STAGE_DELIVERY);
+}
+
+/** How a stage is delivered: operational failures are retried twice, after 1 s and 2 s. */
+const STAGE_DELIVERY = { attempts: 3, backoffMs: 1000 } as const;
+
+/**
+ * The queue messages of a job's stages: the document, the guard parameters of the job's policy
+ * version and, for researchers, each stage's share of ε. The same for every sending of the job
+ * (first dispatch or recovery), so a stage sent again is the same stage.
+ */
+async function stageMessages(db: Db, job: JobRow): Promise<StageMessage[]> {
+  const engine = await policyVersion(db, job.policy_version ?? 1);
+  const researcher = job.requester_role === 'researcher';
   const guard = researcher ? engine.params.researcher : engine.params.staff;
-  const stages = await jobRepository.stages(db, jobId);
+  const stages = await jobRepository.stages(db, job.id);
   // The job's ε is shared evenly by its stages (each output table is a separate release).
   const perStage = job.epsilon ? formatRational(div(parseRational(job.epsilon, 'epsilon', 'LAB-E120'), rational(BigInt(Math.max(1, stages.length))))) : undefined;
   const dp = researcher && perStage ? { epsilon: perStage, mechanism: engine.params.dp.mechanism } : undefined;
+  const out: StageMessage[] = [];
   for (const s of stages) {
     if (!isDomainId(s.domain)) continue;
-    const payload: StagePayload = { jobId, stageId: s.stage_id, pipeline: job.spec, guard, ...(dp ? { dp } : {}) };
-    await queue.enqueue({ key: `${jobId}.${s.stage_id}`, domain: s.domain, payload }, { attempts: 3, backoffMs: 1000 });
+    const payload: StagePayload = { jobId: job.id, stageId: s.stage_id, pipeline: job.spec, guard, ...(dp ? { dp } : {}) };
+    out.push({ key: `${job.id}.${s.stage_id}`, domain: s.domain, payload });
   }
+  return out;
 }
 
 /** Tells the queue to drop or stop every stage of a (cancelled) job, in whichever domain it is. */
@@ -230,7 +245,16 @@ export async function cancelStages(db: Db, queue: QueueDriver, jobId: string): P
   }
 }
 
-/** Hears the domains' answers and records them (the coordinator never sees anything else of a domain). */
+/** Waits before each new try of recording a stage's answer while the control database is unreachable. */
+const RECORD_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000] as const;
+
+/**
+ * Hears the domains' answers and records them (the coordinator never sees anything else of a
+ * domain). A stage's end and its audit entry commit together, once: a repeated delivery (a retried
+ * recording, a result told again by recovery) records nothing and writes no second entry. While
+ * the control database cannot be reached the recording is tried again for about half a minute;
+ * after that the stage stays open and the recovery sweep (`keepJobsRecovered`) asks the queue again.
+ */
 export async function listenForResults(db: Db, queue: QueueDriver, logger: Logger): Promise<void> {
   await queue.onResult(DOMAIN_IDS, (r: DeliveryResult) => {
     const dot = r.key.lastIndexOf('.');
@@ -238,21 +262,136 @@ export async function listenForResults(db: Db, queue: QueueDriver, logger: Logge
     const jobId = r.key.slice(0, dot);
     const stageId = r.key.slice(dot + 1);
     const outcome = r.ok ? (r.value as StageOutcome) : undefined;
-    const record = outcome?.ok
-      ? jobRepository.finishStage(db, jobId, stageId, { state: 'succeeded', result: outcome.table })
-      : jobRepository.finishStage(db, jobId, stageId, {
+    const ok = r.ok && outcome?.ok === true;
+    const end: StageEnd = outcome?.ok
+      ? { state: 'succeeded', result: outcome.table }
+      : {
         state: 'failed',
         error: outcome && !outcome.ok ? outcome.error
           : { code: 'LAB-E020', zh: '数据域执行失败，已重试', en: 'the domain could not run the stage after retries' },
-      });
-    record.then(
-      async (state) => {
-        const ok = r.ok && outcome?.ok === true;
-        logger.info({ jobId, stageId, domain: r.domain, ok, state }, 'stage result recorded');
-        // The guarded table (or the failure) as the coordinator received it: what was released, when.
-        await auditTrailOf(db).append({ actor: SYSTEM_ACTOR, action: ok ? 'job.stage.release' : 'job.stage.fail', resource: { type: 'job', id: jobId }, detail: { stageId, domain: r.domain, jobState: state ?? null } });
-      },
-      (e: unknown) => { logger.error({ err: e, jobId, stageId }, 'could not record a stage result'); },
-    ).catch((e: unknown) => { logger.error({ err: e, jobId, stageId }, 'could not write the audit entry of a stage result'); });
+      };
+    const record = () => db.kysely.transaction().execute(async (trx) => {
+      const done = await jobRepository.recordStageEnd(trx, jobId, stageId, end);
+      // The guarded table (or the failure) as the coordinator received it: what was released, when.
+      if (done.recorded) {
+        await auditTrailOf(db).append({ actor: SYSTEM_ACTOR, action: ok ? 'job.stage.release' : 'job.stage.fail', resource: { type: 'job', id: jobId }, detail: { stageId, domain: r.domain, jobState: done.state ?? null } }, trx);
+      }
+      return done;
+    });
+    const attempt = async (n: number): Promise<void> => {
+      try {
+        const done = await record();
+        logger.info({ jobId, stageId, domain: r.domain, ok, state: done.state, recorded: done.recorded }, 'stage result recorded');
+      } catch (e) {
+        const wait = RECORD_RETRY_MS[n];
+        if (wait === undefined) {
+          logger.error({ err: e, jobId, stageId }, 'could not record a stage result; the recovery sweep will ask the queue again');
+          return;
+        }
+        logger.warn({ err: e instanceof Error ? e.message : String(e), jobId, stageId, retryInMs: wait }, 'could not record a stage result; trying again');
+        await new Promise((resolve) => setTimeout(resolve, wait).unref());
+        await attempt(n + 1);
+      }
+    };
+    void attempt(0);
   });
+}
+
+export interface RecoveryReport {
+  /** Stages the queue no longer knew, sent again. */
+  readonly enqueued: number;
+  /** Stages that had finished but whose answers were not recorded, told again. */
+  readonly redelivered: number;
+  /** Stages waiting or running in their domains: left alone. */
+  readonly pending: number;
+  /** Researchers' jobs still queued whose dispatch (ε charge, first sending) never completed: dispatched. */
+  readonly dispatched: number;
+}
+
+/**
+ * One recovery sweep. The control database is the source of truth for work still owed: every
+ * stage still queued or running of a job still queued or running is looked up in the queue
+ * (`QueueDriver.resume`): left alone while pending, sent again when the queue lost it (Redis
+ * restarted empty), its outcome told again when it finished unrecorded (the coordinator or its
+ * database was down). Sending again is safe: the delivery key is the job and stage, and a domain
+ * replaces its own ledger entries for a repeated job + stage, so nothing is released twice. Every
+ * job that had stages sent again gets one audit entry (`job.recover`).
+ */
+export async function recoverJobs(db: Db, queue: QueueDriver, logger: Logger): Promise<RecoveryReport> {
+  const open = await jobRepository.openStages(db);
+  const byJob = new Map<string, Set<string>>();
+  for (const s of open) byJob.set(s.job_id, (byJob.get(s.job_id) ?? new Set()).add(s.stage_id));
+  let enqueued = 0; let redelivered = 0; let pending = 0; let dispatched = 0;
+  for (const [jobId, stageIds] of byJob) {
+    const job = await jobRepository.find(db, jobId);
+    if (!job || (job.state !== 'queued' && job.state !== 'running')) continue;
+    if (job.state === 'queued' && job.requester_role === 'researcher' && job.project_id && job.epsilon && !(await charged(db, job))) {
+      await dispatch(db, queue, jobId); // charges ε once, then sends every stage
+      dispatched++;
+      continue;
+    }
+    const sent: { enqueued: string[]; redelivered: string[] } = { enqueued: [], redelivered: [] };
+    for (const msg of await stageMessages(db, job)) {
+      const stageId = msg.key.slice(jobId.length + 1);
+      if (!stageIds.has(stageId)) continue;
+      const outcome = await queue.resume(msg, STAGE_DELIVERY);
+      if (outcome === 'pending') pending++;
+      else sent[outcome].push(stageId);
+    }
+    enqueued += sent.enqueued.length;
+    redelivered += sent.redelivered.length;
+    if (sent.enqueued.length || sent.redelivered.length) {
+      logger.warn({ jobId, ...sent }, 'job recovered: stages sent again to their domains');
+      await auditTrailOf(db).append({ actor: SYSTEM_ACTOR, action: 'job.recover', resource: { type: 'job', id: jobId }, pipelineHash: job.spec_hash, detail: { enqueued: sent.enqueued, redelivered: sent.redelivered } });
+    }
+  }
+  return { enqueued, redelivered, pending, dispatched };
+}
+
+async function charged(db: Db, job: JobRow): Promise<boolean> {
+  if (!job.project_id) return false;
+  const charges = await budgetRepository.charges(db.kysely, job.owner_id, job.project_id);
+  return charges.some((c) => c.job_id === job.id);
+}
+
+export interface JobRecovery {
+  /** Runs a sweep now (after any sweep under way) and reports it. */
+  sweep(): Promise<RecoveryReport>;
+  stop(): Promise<void>;
+}
+
+/**
+ * Keeps the work the control database owes in the queue: one sweep at once (coordinator start),
+ * one whenever the queue's broker comes back after a loss, and one every `intervalMs` (default
+ * 60 s; results lost in flight, a recording that gave up). Sweeps never overlap; a failed sweep is
+ * logged and the next one tries again.
+ */
+export async function keepJobsRecovered(db: Db, queue: QueueDriver, logger: Logger, options: { intervalMs?: number } = {}): Promise<JobRecovery> {
+  let chain: Promise<unknown> = Promise.resolve();
+  let stopped = false;
+  const sweep = (why: string): Promise<RecoveryReport> => {
+    const run = chain.then(async () => {
+      const report = await recoverJobs(db, queue, logger);
+      if (report.enqueued || report.redelivered || report.dispatched) logger.warn({ why, ...report }, 'recovery sweep');
+      return report;
+    });
+    chain = run.catch(() => undefined);
+    return run;
+  };
+  const quietly = (why: string) => {
+    if (stopped) return;
+    sweep(why).catch((e: unknown) => { logger.warn({ err: e instanceof Error ? e.message : String(e), why }, 'recovery sweep failed; the next one tries again'); });
+  };
+  queue.onReconnect(() => quietly('queue reconnected'));
+  const timer = setInterval(() => quietly('interval'), options.intervalMs ?? 60_000);
+  timer.unref();
+  await sweep('start').catch((e: unknown) => { logger.warn({ err: e instanceof Error ? e.message : String(e) }, 'recovery sweep at start failed'); });
+  return {
+    sweep: () => sweep('requested'),
+    async stop() {
+      stopped = true;
+      clearInterval(timer);
+      await chain;
+    },
+  };
 }

@@ -2,7 +2,7 @@ import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq
 import { Redis } from 'ioredis';
 import { DOMAIN_IDS, type DomainId } from '../../domains/domain-ids.ts';
 import { LabError, t } from '../../errors/index.ts';
-import { CANCELLED, type Consumer, type DeliveryResult, type EnqueueOptions, type QueueDriver, type StageHandler, type StageMessage, type WorkerHeartbeat } from './queue-driver.ts';
+import { CANCELLED, type Consumer, type DeliveryResult, type EnqueueOptions, type QueueDriver, type ResumeOutcome, type StageHandler, type StageMessage, type WorkerHeartbeat } from './queue-driver.ts';
 
 /**
  * How long a worker holds a stage before BullMQ may give it to another worker; BullMQ renews it
@@ -26,16 +26,35 @@ export class BullQueue implements QueueDriver {
   private readonly connection: Redis;
   /** Connections made for workers and event listeners: BullMQ does not close a connection it is handed. */
   private readonly ownConnections = new Set<Redis>();
+  private readonly resultListeners: { domains: readonly DomainId[]; handler: (r: DeliveryResult) => void }[] = [];
+  private readonly reconnectListeners: (() => void)[] = [];
 
   constructor(private readonly redisUrl: string, private readonly labPrefix: string) {
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, enableOfflineQueue: true });
     this.connection.on('error', () => { /* surfaced through ping() and health */ });
+    // 'ready' comes on the first connection and again after every reconnection; only the later
+    // ones mean Redis was lost for a while (and may have come back empty).
+    let connectedBefore = false;
+    this.connection.on('ready', () => {
+      if (!connectedBefore) { connectedBefore = true; return; }
+      for (const l of this.reconnectListeners) l();
+    });
+  }
+
+  onReconnect(listener: () => void): void {
+    this.reconnectListeners.push(listener);
+  }
+
+  private emit(r: DeliveryResult): void {
+    for (const l of this.resultListeners) if (l.domains.includes(r.domain)) l.handler(r);
   }
 
   private get keyPrefix() { return `${this.labPrefix}:domain`; }
 
   private connect(): Redis {
     const c = new Redis(this.redisUrl, { maxRetriesPerRequest: null });
+    // While Redis is away every connection reports each failed reconnect; they come back by themselves.
+    c.on('error', () => {});
     this.ownConnections.add(c);
     return c;
   }
@@ -64,6 +83,30 @@ export class BullQueue implements QueueDriver {
       removeOnComplete: { age: 3600, count: 1000 },
       removeOnFail: { age: 24 * 3600 },
     });
+  }
+
+  /**
+   * The BullMQ job of a key: waiting, delayed or running → pending; finished (kept an hour) → its
+   * outcome told again to this process's result listeners; unknown to Redis → enqueued again.
+   */
+  async resume(msg: StageMessage, options: EnqueueOptions = {}): Promise<ResumeOutcome> {
+    const job = await this.queue(msg.domain).getJob(msg.key);
+    if (job) {
+      const state = await job.getState();
+      if (state === 'completed') {
+        this.emit({ key: msg.key, domain: msg.domain, ok: true, value: parseReturnValue(job.returnvalue) });
+        return 'redelivered';
+      }
+      if (state === 'failed') {
+        this.emit({ key: msg.key, domain: msg.domain, ok: false, error: job.failedReason });
+        return 'redelivered';
+      }
+      if (state !== 'unknown') return 'pending';
+      // Its data without a place in any list (part of Redis lost): start it again.
+      await job.remove().catch(() => undefined);
+    }
+    await this.enqueue(msg, options);
+    return 'enqueued';
   }
 
   /** Pub/sub channel on which cancels reach the workers, wherever they run. */
@@ -129,13 +172,12 @@ export class BullQueue implements QueueDriver {
   }
 
   async onResult(domains: readonly DomainId[], handler: (r: DeliveryResult) => void): Promise<void> {
+    this.resultListeners.push({ domains, handler });
     for (const domain of domains) {
       const ev = new QueueEvents(domain, { connection: this.connect(), prefix: this.keyPrefix });
       ev.on('error', () => {});
       ev.on('completed', ({ jobId, returnvalue }) => {
-        let value: unknown = returnvalue;
-        if (typeof returnvalue === 'string') { try { value = JSON.parse(returnvalue); } catch { value = returnvalue; } }
-        handler({ key: jobId, domain, ok: true, value });
+        handler({ key: jobId, domain, ok: true, value: parseReturnValue(returnvalue) });
       });
       ev.on('failed', ({ jobId, failedReason }) => {
         // 'failed' is also emitted for attempts that will be retried: report only the final one.
@@ -196,4 +238,10 @@ export class BullQueue implements QueueDriver {
     const keys = await this.connection.keys(`${this.labPrefix}:heartbeat:*`);
     if (keys.length) await this.connection.del(...keys);
   }
+}
+
+/** A handler's value as BullMQ gives it back: JSON text from events, parsed on a fetched job. */
+function parseReturnValue(v: unknown): unknown {
+  if (typeof v !== 'string') return v;
+  try { return JSON.parse(v) as unknown; } catch { return v; }
 }

@@ -1,9 +1,7 @@
 import type { DomainId } from '../../domains/domain-ids.ts';
-import { CANCELLED, type Consumer, type DeliveryResult, type EnqueueOptions, type QueueDriver, type StageHandler, type StageMessage, type WorkerHeartbeat } from './queue-driver.ts';
+import { CANCELLED, type Consumer, type DeliveryResult, type EnqueueOptions, type QueueDriver, type ResumeOutcome, type StageHandler, type StageMessage, type WorkerHeartbeat } from './queue-driver.ts';
 
 interface Pending { msg: StageMessage; options: EnqueueOptions; attempt: number }
-
-
 
 /**
  * In-process driver for embedded mode: the same semantics as the BullMQ driver (per-domain FIFO,
@@ -40,6 +38,16 @@ export class InlineQueue implements QueueDriver {
     this.waiting.set(msg.domain, list);
     this.pump(msg.domain);
   }
+
+  /** In-process: a key still known is pending; a finished one is forgotten, so it runs again. */
+  async resume(msg: StageMessage, options: EnqueueOptions = {}): Promise<ResumeOutcome> {
+    if (this.keys.has(msg.key)) return 'pending';
+    await this.enqueue(msg, options);
+    return 'enqueued';
+  }
+
+  /** The in-process queue has no broker to lose. */
+  onReconnect(): void {}
 
   consume(domain: DomainId, handler: StageHandler, options: { concurrency?: number } = {}): Consumer {
     this.handlers.set(domain, { handler, concurrency: options.concurrency ?? 1 });

@@ -108,6 +108,27 @@ for (const [name, make] of Object.entries(drivers)) {
       expect(results).toHaveLength(2);
     });
 
+    it('resume leaves a pending delivery alone, enqueues one the queue does not know, and gets a finished one heard again', async () => {
+      q = make();
+      const seen: string[] = [];
+      const results: string[] = [];
+      await q.onResult(['social'], (r) => { results.push(`${r.key}:${r.ok ? JSON.stringify(r.value) : r.error}`); });
+      await q.enqueue({ key: 'j7.a', domain: 'social', payload: 'a' });
+      expect(await q.resume({ key: 'j7.a', domain: 'social', payload: 'a' })).toBe('pending');
+      expect(await q.resume({ key: 'j7.b', domain: 'social', payload: 'b' })).toBe('enqueued');
+      expect(await q.resume({ key: 'j7.b', domain: 'social', payload: 'b' })).toBe('pending');
+      expect(await q.depth('social')).toBe(2);
+      q.consume('social', async (m) => { seen.push(m.key); return { got: m.payload }; });
+      await waitFor(() => results.length === 2);
+      expect(seen).toEqual(['j7.a', 'j7.b']);
+      // Finished: BullMQ keeps the outcome and tells it again; the in-process queue forgot it and runs it again.
+      const again = await q.resume({ key: 'j7.a', domain: 'social', payload: 'a' });
+      expect(again).toBe(name === 'bullmq' ? 'redelivered' : 'enqueued');
+      await waitFor(() => results.length === 3);
+      expect(results[2]).toBe('j7.a:{"got":"a"}');
+      expect(seen).toHaveLength(name === 'bullmq' ? 2 : 3);
+    });
+
     it('keeps worker heartbeats per domain until they expire', async () => {
       q = make();
       await q.reportHeartbeat({ domain: 'grid', workerId: 'w1', databaseOk: true, at: new Date().toISOString() }, 10_000);

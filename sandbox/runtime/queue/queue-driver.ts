@@ -51,11 +51,29 @@ export type DeliveryResult =
   | { readonly key: string; readonly domain: DomainId; readonly ok: true; readonly value: unknown }
   | { readonly key: string; readonly domain: DomainId; readonly ok: false; readonly error: string };
 
+/**
+ * What `resume` did with a delivery the control database still counts as open: left it (`pending`:
+ * waiting, delayed or running), enqueued it again (`enqueued`: the queue no longer knew it, e.g.
+ * Redis restarted empty), or told the result listeners its outcome again (`redelivered`: it had
+ * finished but its result may not have been recorded, e.g. the coordinator or its database was down).
+ */
+export type ResumeOutcome = 'pending' | 'enqueued' | 'redelivered';
+
 export interface QueueDriver {
   readonly kind: 'inline' | 'bullmq';
   /** Hears every finished delivery (success, or failure after the last attempt) of these domains. */
   onResult(domains: readonly DomainId[], handler: (r: DeliveryResult) => void): Promise<void>;
   enqueue(msg: StageMessage, options?: EnqueueOptions): Promise<void>;
+  /**
+   * Makes sure a delivery reaches an end that `onResult` listeners hear (ResumeOutcome). Safe to
+   * call any number of times: a pending delivery is never doubled (the key is the job id).
+   */
+  resume(msg: StageMessage, options?: EnqueueOptions): Promise<ResumeOutcome>;
+  /**
+   * Calls `listener` whenever the connection to the broker comes back after it was lost: the broker
+   * may have lost everything it held (a Redis restarted without persistence). Never for `inline`.
+   */
+  onReconnect(listener: () => void): void;
   consume(domain: DomainId, handler: StageHandler, options?: { concurrency?: number }): Consumer;
   /** Number of deliveries waiting or running for a domain. */
   depth(domain: DomainId): Promise<number>;
