@@ -7,7 +7,7 @@ import { text } from 'node:stream/consumers';
 import { LabError, isLabError, t } from '../sandbox/errors/index.ts';
 import { DOMAIN_IDS, isDomainId } from '../sandbox/domains/domain-ids.ts';
 import { BullQueue } from '../sandbox/runtime/queue/bullmq.queue.ts';
-import { startDomainWorker } from '../sandbox/runtime/worker/domain-worker.ts';
+import { stageTimeoutFromEnv, startDomainWorker } from '../sandbox/runtime/worker/domain-worker.ts';
 import { readConfig, type LabConfig } from '../sandbox/store/lab-config.ts';
 import { openPostgres } from '../sandbox/store/postgres.database.ts';
 import { dropPostgres, roleUrl } from '../sandbox/store/topology.ts';
@@ -104,9 +104,10 @@ async function main(argv: string[]): Promise<number> {
       const redisUrl = process.env['REDIS_URL'];
       if (!redisUrl) throw new LabError('LAB-E031', { detail: t('worker 需要 REDIS_URL', 'the worker needs REDIS_URL'), field: 'REDIS_URL' });
       const url = process.env['LAB_DOMAIN_DATABASE_URL'] ?? roleUrl(workerConfig(cfg), domain);
+      const statementTimeoutMs = stageTimeoutFromEnv();
       const db = await openPostgres(domain, url);
       const queue = new BullQueue(redisUrl, cfg.dbPrefix);
-      const worker = await startDomainWorker({ domain, db, queue, logger });
+      const worker = await startDomainWorker({ domain, db, queue, logger, statementTimeoutMs });
       await new Promise<void>((resolve) => {
         const stop = () => { void worker.stop().then(() => queue.close()).then(() => db.close()).then(resolve, resolve); };
         process.once('SIGINT', stop);

@@ -5,7 +5,7 @@ import type { DomainId } from '../../domains/domain-ids.ts';
 import { DOMAIN_MIGRATIONS } from '../../domains/migrations/domain.migrations.ts';
 import type { Database } from '../../store/database.ts';
 import { migrate } from '../../store/migrate.ts';
-import { isLabError } from '../../errors/index.ts';
+import { LabError, isLabError, t } from '../../errors/index.ts';
 import { CANCELLED, type Consumer, type QueueDriver } from '../queue/queue-driver.ts';
 import { executeStage } from './stage-executor.ts';
 import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
@@ -13,14 +13,28 @@ import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
 export const HEARTBEAT_INTERVAL_MS = 5_000;
 export const HEARTBEAT_TTL_MS = 15_000;
 
+/**
+ * The statement timeout of stages from the environment (`LAB_STAGE_TIMEOUT_MS`, milliseconds), for
+ * the processes that start workers; undefined when unset (the default applies: 120 s).
+ */
+export function stageTimeoutFromEnv(env: NodeJS.ProcessEnv = process.env): number | undefined {
+  const text = env['LAB_STAGE_TIMEOUT_MS']?.trim();
+  if (!text) return undefined;
+  const ms = Number(text);
+  if (!Number.isInteger(ms) || ms < 1 || ms > 86_400_000) {
+    throw new LabError('LAB-E031', { detail: t(`LAB_STAGE_TIMEOUT_MS 须为 1 到 86400000 之间的整数毫秒：${text}`, `LAB_STAGE_TIMEOUT_MS must be a whole number of milliseconds from 1 to 86400000: ${text}`), field: 'LAB_STAGE_TIMEOUT_MS' });
+  }
+  return ms;
+}
+
 export interface DomainWorkerOptions {
   readonly domain: DomainId;
   /** This domain's own database, opened with this domain's own credentials. Nothing else. */
   readonly db: Database;
   readonly queue: QueueDriver;
   readonly logger: Logger;
-  /** Statement timeout of a stage's query (default 120 s). */
-  readonly statementTimeoutMs?: number;
+  /** Statement timeout of a stage's query (default 120 s); a stage over it fails with LAB-E070. */
+  readonly statementTimeoutMs?: number | undefined;
 }
 
 export interface DomainWorker {
