@@ -153,6 +153,15 @@ export function checkExpression(expr: Expr, columns: readonly ColumnInfo[]): Che
           throw typeError(e.span, `${spec.name} 需要 ${n} 个参数，实际为 ${e.args.length} 个：${spec.signature}`, `${spec.name} takes ${n} arguments, got ${e.args.length}: ${spec.signature}`);
         }
         const args = e.args.map(visit);
+        // An argument that is only NULL has no type Postgres can resolve (year(NULL), greatest(NULL,
+        // NULL) …): refused here rather than failing in the domain. The functions that pick among
+        // their arguments accept NULL beside a typed one (coalesce(x, NULL)).
+        const PICKERS = ['coalesce', 'nullif', 'greatest', 'least'];
+        const untyped = args.map((a, i) => (a.type === 'null' ? i : -1)).filter((i) => i >= 0);
+        if (untyped.length > 0 && (!PICKERS.includes(spec.name) || untyped.length === args.length)) {
+          const at = e.args[untyped[0] ?? 0]?.span ?? e.span;
+          throw typeError(at, `${spec.name} 的参数只有 NULL，无法确定类型：${spec.signature}`, `an argument of ${spec.name} is only NULL and has no type: ${spec.signature}`);
+        }
         const result = spec.result(args.map((a) => a.type));
         if (typeof result !== 'string') throw typeError(e.span, `${result.error.zh}：${spec.signature}`, `${result.error.en}: ${spec.signature}`);
         if (spec.name === 'bucket') checkBucketBounds(e);
