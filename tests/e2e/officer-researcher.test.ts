@@ -150,9 +150,14 @@ describe('officer and researcher in the browser', () => {
     await dialog.waitFor({ state: 'hidden' });
 
     await row.getByTestId('approve-button').click();
-    await page.getByRole('dialog').getByLabel('备注（可选）').fill('研究目的已核实');
-    await page.getByRole('dialog').getByRole('button', { name: '批准' }).click();
-    await expect.poll(() => page.locator('.ant-message').textContent()).toContain('任务开始运行');
+    // The approval dialog opens with an animation: act on it once it stands still, and wait for it
+    // to close (the request answered) before reading the notice.
+    const approveDialog = page.getByRole('dialog');
+    await settled(approveDialog);
+    await approveDialog.getByLabel('备注（可选）').fill('研究目的已核实');
+    await approveDialog.getByRole('button', { name: '批准' }).click();
+    await approveDialog.waitFor({ state: 'hidden', timeout: 30_000 });
+    await expect.poll(() => page.locator('.ant-message').textContent(), { timeout: 15_000 }).toContain('任务开始运行');
     await expect.poll(() => row.count()).toBe(0);
   }, 120_000);
 
@@ -229,8 +234,11 @@ describe('officer and researcher in the browser', () => {
     await row.waitFor();
     await row.getByTestId('reject-button').click();
     const reason = '分组过细，请汇总到区一级后再提交';
-    await o.getByRole('dialog').getByLabel('理由').fill(reason);
-    await o.getByRole('dialog').getByRole('button', { name: '拒绝' }).click();
+    const rejectDialog = o.getByRole('dialog');
+    await settled(rejectDialog);
+    await rejectDialog.getByLabel('理由').fill(reason);
+    await rejectDialog.getByRole('button', { name: '拒绝' }).click();
+    await rejectDialog.waitFor({ state: 'hidden', timeout: 30_000 });
     await expect.poll(() => row.count()).toBe(0);
 
     await r.locator('[data-testid=run-panel][data-job-state=rejected]').waitFor({ timeout: 30_000 });
