@@ -20,14 +20,9 @@ import { activePolicy, authorize, decide, policyVersion, principalOf } from './p
 
 type Db = Database<ControlSchema>;
 
-/** Canonical JSON (sorted keys) and its SHA-256: the identity of a pipeline document. */
+/** Canonical JSON (sorted keys, policies/engine.ts) and its SHA-256: the identity of a pipeline document. */
 export function specHash(spec: unknown): string {
-  const canon = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(canon);
-    if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).sort(([a], [b]) => (a < b ? -1 : 1)).map(([k, x]) => [k, canon(x)]));
-    return v;
-  };
-  return createHash('sha256').update(JSON.stringify(canon(spec))).digest('hex');
+  return createHash('sha256').update(canonicalJson(spec)).digest('hex');
 }
 
 function validOrThrow(doc: unknown): ValidPipeline {
