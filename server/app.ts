@@ -17,6 +17,7 @@ import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
+import { registerJobListRoutes } from './routes/job-list.route.ts';
 import { registerOperatorRoutes } from './routes/operator.route.ts';
 import { registerPipelineRoutes } from './routes/pipeline.route.ts';
 import { registerPolicyRoutes } from './routes/policy.route.ts';
@@ -58,6 +59,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerAuthRoutes(app, deps, ttlMs);
   registerCatalogRoutes(app, deps);
   registerPipelineRoutes(app, deps);
+  registerJobListRoutes(app, deps);
   registerApprovalRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerBudgetRoutes(app, deps);

@@ -17,6 +17,10 @@ export const pipelineRepository = {
   find: (db: Db, id: string) => db.kysely.selectFrom('pipeline').selectAll().where('id', '=', id).executeTakeFirst(),
   listByOwner: (db: Db, ownerId: number) =>
     db.kysely.selectFrom('pipeline').select(['id', 'name', 'spec_hash', 'created_at', 'updated_at']).where('owner_id', '=', ownerId).orderBy('updated_at', 'desc').limit(500).execute(),
+  /** Each pipeline's job count and newest job (for the list of a user's pipelines). */
+  jobSummaries: (db: Db, pipelineIds: readonly string[]) =>
+    pipelineIds.length === 0 ? Promise.resolve([]) : db.kysely.selectFrom('job').select((eb) => ['pipeline_id', eb.fn.countAll<string>().as('jobs'), eb.fn.max('created_at').as('last_run')])
+      .where('pipeline_id', 'in', pipelineIds).groupBy('pipeline_id').execute(),
 };
 
 export const jobRepository = {
@@ -48,6 +52,17 @@ export const jobRepository = {
     db.kysely.updateTable('job').set({ review_state: to }).where('id', '=', jobId)
       .where((eb) => (from === null ? eb('review_state', 'is', null) : eb('review_state', '=', from))).executeTakeFirst()
       .then((r) => Number(r.numUpdatedRows) > 0),
+  /**
+   * Jobs for a list, newest first: the owner's own, plus (`othersToo`) the newest of everyone, which
+   * the caller filters by policy. With the owner's name and the pipeline's name; never the results.
+   */
+  list: (db: Db, ownerId: number, othersToo: boolean, limit: number) =>
+    db.kysely.selectFrom('job').innerJoin('app_user', 'app_user.id', 'job.owner_id').leftJoin('pipeline', 'pipeline.id', 'job.pipeline_id')
+      .select(['job.id', 'job.pipeline_id', 'job.owner_id', 'job.state', 'job.review_state', 'job.requester_role', 'job.created_at', 'job.finished_at',
+        'job.max_level', 'job.domains', 'job.approvals_required', 'job.project_id', 'job.epsilon', 'job.policy_version', 'job.spec_hash',
+        'app_user.display_name as owner_name', 'pipeline.name as pipeline_name'])
+      .$if(!othersToo, (q) => q.where('job.owner_id', '=', ownerId))
+      .orderBy('job.created_at', 'desc').orderBy('job.id').limit(limit).execute(),
   awaiting: (db: Db) => db.kysely.selectFrom('job').selectAll().where('state', '=', 'awaiting_approval').orderBy('created_at').limit(500).execute(),
   pendingReview: (db: Db) => db.kysely.selectFrom('job').selectAll().where('review_state', '=', 'pending').orderBy('created_at').limit(500).execute(),
   find: (db: Db, id: string) => db.kysely.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst(),

@@ -53,7 +53,7 @@ export async function pipelineFor(db: Db, user: SessionUser, id: string) {
 export type JobRow = NonNullable<Awaited<ReturnType<typeof jobRepository.find>>>;
 
 /** The job as a policy resource. Released: staff jobs when finished; researchers' after review. */
-export function jobResource(job: JobRow): Resource {
+export function jobResource(job: Pick<JobRow, 'id' | 'owner_id' | 'requester_role' | 'review_state' | 'state' | 'domains' | 'max_level'>): Resource {
   const ownerRole = (job.requester_role ?? 'analyst') as 'analyst' | 'officer' | 'researcher' | 'steward' | 'admin';
   const released = ownerRole === 'researcher' ? job.review_state === 'released' : job.state === 'succeeded';
   const domains = Array.isArray(job.domains) ? job.domains.length : 1;
