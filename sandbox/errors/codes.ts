@@ -92,6 +92,13 @@ export const ERROR_CODES = {
   'LAB-E135': { status: 422, kind: 'user', zh: '请填写理由', en: 'A reason is required' },
   'LAB-E136': { status: 403, kind: 'user', zh: '隐私预算不足', en: 'Privacy budget exhausted' },
   'LAB-E137': { status: 403, kind: 'user', zh: '策略不允许此操作', en: 'Policy does not allow this' },
+  'LAB-E160': { status: 422, kind: 'user', zh: '跨部门匹配只能用身份号码或标准地址编码作键', en: 'A cross-department match needs ID numbers or normalised address keys as keys' },
+  'LAB-E161': { status: 422, kind: 'user', zh: '跨部门只能做“存在匹配”或“不存在匹配”', en: 'Across departments only semi and anti joins are possible' },
+  'LAB-E162': { status: 500, kind: 'unexpected', zh: '协议步骤消息格式错误', en: 'Malformed protocol step message' },
+  'LAB-E163': { status: 503, kind: 'operational', zh: '本工作进程不持有该协议会话（已过期、已重启或在另一进程）', en: 'This worker does not hold the protocol session (expired, restarted, or held by another process)' },
+  'LAB-E164': { status: 409, kind: 'user', zh: '协议步骤失败，任务未发布任何结果', en: 'A protocol step failed; the job released nothing' },
+  'LAB-E165': { status: 422, kind: 'user', zh: '随访名单不能用于此角色或此数据', en: 'A follow-up list is not possible for this role or these rows' },
+  'LAB-E166': { status: 404, kind: 'user', zh: '没有该随访名单', en: 'No such follow-up list' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
