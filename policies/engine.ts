@@ -27,13 +27,14 @@ export type Resource =
   | { readonly type: 'Pipeline'; readonly id: string; readonly ownerId: number; readonly maxLevel: number; readonly domainCount: number }
   | { readonly type: 'Job'; readonly id: string; readonly ownerId: number; readonly ownerRole: Role; readonly maxLevel: number; readonly domainCount: number; readonly released: boolean }
   | { readonly type: 'Budget'; readonly id: string; readonly ownerId: number; readonly project: string }
-  | { readonly type: 'FollowUpList'; readonly id: string; readonly domain: string };
+  | { readonly type: 'FollowUpList'; readonly id: string; readonly domain: string }
+  | { readonly type: 'Domain'; readonly id: string };
 
 export type Action =
   | 'catalog.read' | 'pipeline.create' | 'pipeline.list' | 'pipeline.read' | 'pipeline.run'
   | 'job.read' | 'job.cancel' | 'result.read' | 'result.export' | 'job.approve' | 'output.review'
   | 'approval.list' | 'review.list' | 'policy.read' | 'policy.edit' | 'audit.read' | 'audit.verify'
-  | 'user.manage' | 'budget.read' | 'budget.grant' | 'followup.read';
+  | 'user.manage' | 'budget.read' | 'budget.grant' | 'followup.read' | 'photo.upload';
 
 export interface Decision {
   readonly decision: 'allow' | 'needs-approval' | 'deny';
@@ -75,6 +76,7 @@ function resourceEntity(r: Resource): cedar.EntityJson {
     };
     case 'Budget': return { uid: uid('Budget', r.id), attrs: { owner: ref('User', String(r.ownerId)), project: ref('Project', r.project) }, parents: [] };
     case 'FollowUpList': return { uid: uid('FollowUpList', r.id), attrs: { domain: r.domain }, parents: [] };
+    case 'Domain': return { uid: uid('Domain', r.id), attrs: {}, parents: [] };
   }
 }
 
