@@ -17,7 +17,10 @@ describe('menu by role', () => {
     expect(homePageOf('steward')).toBe('catalog');
     expect(mayOpen('steward', 'editor')).toBe(false);
     expect(mayOpen('analyst', 'approvals')).toBe(false); // not the analyst's
-    expect(mayOpen('analyst', 'jobs')).toBe(false); // not built yet
+    expect(mayOpen('analyst', 'jobs')).toBe(true);
+    expect(mayOpen('officer', 'jobs')).toBe(true); // every job they may read
+    expect(mayOpen('steward', 'jobs')).toBe(false); // stewards run no jobs
+    expect(mayOpen('admin', 'users')).toBe(false); // not built yet
     expect(homePageOf('officer')).toBe('approvals');
     expect(homePageOf('admin')).toBe('audit');
     expect(mayOpen('researcher', 'budget')).toBe(true);

@@ -175,6 +175,8 @@ export interface Job {
   readonly projectId: string | null;
   /** ε charged to the project (researchers), an exact decimal. */
   readonly epsilon: string | null;
+  /** The pipeline document the job runs (a snapshot: what officers approve). */
+  readonly pipeline?: PipelineDocument;
 }
 
 /** POST /api/pipelines/{id}/runs. */
@@ -299,3 +301,46 @@ export interface BudgetCharge { readonly jobId: string; readonly epsilon: string
 
 /** A researcher's privacy budget in one project; ε values are exact decimals as text. */
 export interface PrivacyBudget { readonly projectId: string; readonly total: string; readonly spent: string; readonly remaining: string; readonly charges: readonly BudgetCharge[] }
+
+/** GET /api/pipelines: one of your saved pipelines. */
+export interface PipelineListItem {
+  readonly id: string;
+  readonly name: string;
+  readonly specHash: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  /** Jobs run from it, and when the newest started. */
+  readonly jobs: number;
+  readonly lastRunAt: string | null;
+}
+
+/** GET /api/pipelines/{id}: a saved pipeline with its document. */
+export interface SavedPipeline {
+  readonly id: string;
+  readonly name: string;
+  readonly specHash: string;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly spec: PipelineDocument;
+}
+
+/** GET /api/jobs: a job you may read (yours; officers everyone's). */
+export interface JobListItem {
+  readonly id: string;
+  readonly pipelineId: string;
+  readonly pipelineName: string | null;
+  /** The requester's display name. */
+  readonly owner: string;
+  readonly own: boolean;
+  readonly requesterRole: Role | null;
+  readonly state: JobState;
+  readonly reviewState: ReviewState | null;
+  readonly createdAt: string;
+  readonly finishedAt: string | null;
+  readonly maxLevel: number | null;
+  readonly domains: readonly string[];
+  readonly approvalsRequired: number;
+  readonly projectId: string | null;
+  readonly epsilon: string | null;
+  readonly policyVersion: number | null;
+}

@@ -19,6 +19,7 @@ const ReviewPage = lazy(() => import('../pages/ReviewPage.tsx'));
 const PolicyPage = lazy(() => import('../pages/PolicyPage.tsx'));
 const AuditPage = lazy(() => import('../pages/AuditPage.tsx'));
 const BudgetPage = lazy(() => import('../pages/BudgetPage.tsx'));
+const JobsPage = lazy(() => import('../pages/JobsPage.tsx'));
 
 function PageOf({ page }: { page: PageKey }) {
   switch (page) {
@@ -28,7 +29,8 @@ function PageOf({ page }: { page: PageKey }) {
     case 'policies': return <PolicyPage />;
     case 'audit': return <AuditPage />;
     case 'budget': return <BudgetPage />;
-    case 'catalog': case 'jobs': case 'followups': case 'users': return <CatalogPage />;
+    case 'jobs': return <JobsPage />;
+    case 'catalog': case 'followups': case 'users': return <CatalogPage />;
   }
 }
 

@@ -5,14 +5,14 @@ export type PageKey = 'editor' | 'catalog' | 'jobs' | 'approvals' | 'review' | '
 
 export const MENU_BY_ROLE: Readonly<Record<Role, readonly PageKey[]>> = {
   analyst: ['editor', 'catalog', 'jobs'],
-  researcher: ['editor', 'catalog', 'budget'],
-  officer: ['approvals', 'review', 'policies', 'audit', 'editor', 'catalog'],
+  researcher: ['editor', 'jobs', 'catalog', 'budget'],
+  officer: ['approvals', 'review', 'policies', 'audit', 'editor', 'jobs', 'catalog'],
   steward: ['followups', 'catalog'],
   admin: ['users', 'audit', 'catalog'],
 };
 
 /** Pages this workspace has today. */
-export const READY_PAGES: ReadonlySet<PageKey> = new Set<PageKey>(['editor', 'catalog', 'approvals', 'review', 'policies', 'audit', 'budget']);
+export const READY_PAGES: ReadonlySet<PageKey> = new Set<PageKey>(['editor', 'catalog', 'jobs', 'approvals', 'review', 'policies', 'audit', 'budget']);
 
 export const pathOf = (page: PageKey): string => `/${page}`;
 

@@ -175,6 +175,12 @@ export function useRun() {
     return id;
   }, []);
 
+  /** A document as saved under `id` (opened from the pipeline list): running it unchanged saves nothing new. */
+  const markSaved = useCallback((doc: EditorDoc, id: string) => {
+    saved.current = { key: validationKey(doc), id };
+    setRun((r) => ({ ...r, pipelineId: id }));
+  }, []);
+
   const cancel = useCallback(async () => {
     if (!run.jobId) return;
     await post<{ state: string }>(`/api/jobs/${encodeURIComponent(run.jobId)}/cancel`);
@@ -182,5 +188,5 @@ export function useRun() {
 
   const reset = useCallback(() => { close(); setRun(IDLE); }, []);
 
-  return { run, start, save, cancel, reset };
+  return { run, start, save, markSaved, cancel, reset };
 }

@@ -8,9 +8,12 @@ import { Alert, App, Badge, Button, Divider, Input, Select, Space, Spin, Tabs, T
 import type { TFunction } from 'i18next';
 import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } from 'react';
 import { useTranslation } from 'react-i18next';
+import { get } from '../api/client.ts';
 import { errorText } from '../app/errors.ts';
+import { usePath } from '../app/router.ts';
+import { pipelineIdOfPath } from '../jobs/job-list.ts';
 import { useCatalog, useOperators } from '../api/resources.ts';
-import type { CatalogDataset, ErrorBody, OperatorInfo, OperatorRegistry } from '../api/types.ts';
+import type { CatalogDataset, ErrorBody, OperatorInfo, OperatorRegistry, SavedPipeline } from '../api/types.ts';
 import { inputColumns, upstreamDatasets } from '../editor/columns.ts';
 import { EXAMPLES } from '../editor/examples.ts';
 import { Inspector } from '../editor/Inspector.tsx';
@@ -110,7 +113,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
   selectedIdRef.current = selectedId;
   const [selectedEdges, setSelectedEdges] = useState<ReadonlySet<string>>(new Set());
   const validation = useValidation(doc, lang);
-  const { run, start, save, cancel } = useRun();
+  const { run, start, save, markSaved, cancel } = useRun();
   const [tab, setTab] = useState('problems');
   const [tall, setTall] = useState(false);
   const [saving, setSaving] = useState(false);
@@ -311,6 +314,27 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
     void message.info({ content: t('editor.exampleLoaded', { name: ex.doc.name }), key: 'example' });
     window.setTimeout(() => { void flow.fitView({ padding: 0.2 }); }, 50);
   };
+
+  // `/editor/{id}` (from the pipeline list): that saved pipeline, as one undoable step.
+  const path = usePath();
+  const openId = pipelineIdOfPath(path);
+  useEffect(() => {
+    if (!openId) return undefined;
+    let live = true;
+    get<SavedPipeline>(`/api/pipelines/${encodeURIComponent(openId)}`).then((p) => {
+      if (!live) return;
+      const opened = fromDocument(p.spec, portsOf);
+      setHistory((h) => commit(h, opened));
+      markSaved(opened, p.id);
+      setSelectedId(undefined);
+      void message.info({ content: t('jobs.opened', { name: p.name }), key: 'opened' });
+      window.setTimeout(() => { void flow.fitView({ padding: 0.2 }); }, 50);
+    }, (e: unknown) => {
+      if (live) void message.error(`${t('jobs.loadFailed')}: ${errorText(e, t)}`);
+    });
+    return () => { live = false; };
+    // Opened once per path (the helpers it uses do not change while the page is open).
+  }, [openId]);
 
   const showNode = useCallback((id: string) => {
     const n = doc.nodes.find((x) => x.id === id);

@@ -1,0 +1,117 @@
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { launchChromium, startE2ELab, type E2ELab } from './e2e-lab.ts';
+
+/**
+ * The workspace's lists in Debian's Chromium against the real server: the analyst runs a pipeline,
+ * finds the job in the job list and opens it (state, stages, released table), finds the pipeline in
+ * the pipeline list, duplicates it and opens it in the editor. Nothing from another origin, no CSP
+ * violation, no page error.
+ *
+ * Screenshots: set LAB_E2E_SCREENSHOTS to a folder.
+ */
+
+const SHOTS = process.env['LAB_E2E_SCREENSHOTS'];
+
+describe('workspace lists in the browser', () => {
+  let lab: E2ELab;
+  let browser: Awaited<ReturnType<typeof launchChromium>>;
+  let page: Page;
+  const violations: string[] = [];
+  const pageErrors: string[] = [];
+  const foreignRequests: string[] = [];
+
+  const shot = async (name: string) => {
+    if (!SHOTS) return;
+    mkdirSync(SHOTS, { recursive: true });
+    await page.screenshot({ path: join(SHOTS, `${name}.png`) });
+  };
+
+  beforeAll(async () => {
+    lab = await startE2ELab();
+    browser = await launchChromium();
+    page = await browser.context.newPage();
+    page.on('pageerror', (e) => { pageErrors.push(e.message); });
+    page.on('console', (m) => { if (m.text().startsWith('CSP-VIOLATION')) violations.push(m.text()); });
+    page.on('request', (r) => {
+      const u = r.url();
+      if (!u.startsWith(lab.url) && !u.startsWith('blob:')) foreignRequests.push(u);
+    });
+    await page.addInitScript({
+      content: `document.addEventListener('securitypolicyviolation', (e) => {
+        console.log('CSP-VIOLATION ' + e.violatedDirective + ' ' + e.blockedURI);
+      });`,
+    });
+    await page.goto(lab.url);
+    await page.getByLabel('用户名').fill('analyst');
+    await page.getByLabel('密码').fill(lab.password);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(/\/editor$/);
+  }, 240_000);
+
+  afterAll(async () => {
+    await browser?.close();
+    await lab?.stop();
+  });
+
+  it('runs S6 from the editor, then finds the job in the job list and opens it with its released table', async () => {
+    await page.getByTestId('canvas').waitFor();
+    await page.getByTestId('example-select').locator('.ant-select').click();
+    await page.locator('[data-example="s6-registry-new-inflow.json"]').click();
+    await page.locator('[data-testid=validation-status][data-status=valid]').waitFor({ timeout: 20_000 });
+    await page.getByTestId('run-button').click();
+    await page.locator('[data-testid=run-panel][data-job-state=succeeded]').waitFor({ timeout: 90_000 });
+
+    await page.getByRole('menuitem', { name: '流程与任务' }).click();
+    await page.waitForURL(/\/jobs$/);
+    const row = page.locator('[data-testid=job-list] tr[data-job]').first();
+    await row.waitFor();
+    expect(await page.locator('[data-testid=job-list] tr[data-job]').count()).toBe(1);
+    expect(await row.getByTestId('job-state').getAttribute('data-state')).toBe('succeeded');
+    expect(await row.textContent()).toContain('人口库');
+    await shot('jobs-zh');
+
+    await row.getByTestId('open-job').click();
+    await page.waitForURL(/\/jobs\/[A-Za-z0-9_-]+$/);
+    const detail = page.getByTestId('job-detail');
+    expect(await detail.getByTestId('detail-job-state').getAttribute('data-state')).toBe('succeeded');
+    const table = detail.getByTestId('result-table');
+    await table.waitFor({ timeout: 20_000 });
+    expect(await table.textContent()).toContain('披露审查');
+    await shot('job-detail-zh');
+    // The address opens the same job (a link to share or reload).
+    await page.reload();
+    await page.getByTestId('job-detail').getByTestId('result-table').waitFor({ timeout: 20_000 });
+    await page.keyboard.press('Escape');
+    await page.waitForURL(/\/jobs$/);
+  }, 150_000);
+
+  it('lists the saved pipeline, duplicates it, and opens the copy in the editor', async () => {
+    await page.getByTestId('tab-pipelines').click();
+    const rows = page.locator('[data-testid=pipeline-list] tr[data-pipeline]');
+    await rows.first().waitFor();
+    expect(await rows.count()).toBe(1);
+    const name = (await rows.first().locator('td').first().textContent()) ?? '';
+    expect(name.length).toBeGreaterThan(0);
+    expect(await rows.first().textContent()).toContain('1');
+
+    await rows.first().getByTestId('duplicate-pipeline').click();
+    await expect.poll(() => rows.count()).toBe(2);
+    expect(await rows.first().locator('td').first().textContent()).toBe(`${name}（副本）`);
+    await shot('pipelines-zh');
+
+    await rows.first().getByTestId('open-pipeline').click();
+    await page.waitForURL(/\/editor\/[A-Za-z0-9_-]+$/);
+    await expect.poll(() => page.getByLabel('流程名称').inputValue(), { timeout: 20_000 }).toBe(`${name}（副本）`);
+    await page.locator('[data-testid=validation-status][data-status=valid]').waitFor({ timeout: 20_000 });
+    expect(await page.locator('.react-flow__node').count()).toBeGreaterThan(1);
+  }, 60_000);
+
+  it('loaded nothing from another origin and broke no CSP rule', () => {
+    expect(foreignRequests).toEqual([]);
+    expect(violations).toEqual([]);
+    expect(pageErrors).toEqual([]);
+  });
+});
