@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import { columnsOf } from '../../sandbox/expr/ast.ts';
 import { rel } from '../../sandbox/ir/rel.ts';
+import { withColumnOrigins } from '../../sandbox/ir/origin.ts';
 import type { RelColumn } from '../../sandbox/pipeline/relation.ts';
 import { defineOperator } from '../define-operator.ts';
 import { checkParam, columnNameRegex, rowsInput } from '../operator-helpers.ts';
@@ -52,6 +53,6 @@ export const derive = defineOperator({
       current = { ...current, columns: [...current.columns, { name: c.name, type: expr.info.type === 'null' ? 'text' : expr.info.type, semantic: expr.info.semantic, level: expr.info.level, identifierOrigins: expr.info.identifierOrigins, nullable: true }] };
       return { name: c.name, expr };
     });
-    return { rows: rel.derive(r, cols) };
+    return { rows: withColumnOrigins(rel.derive(r, cols), p.columns.map((_, i) => ({ nodeId, field: `params.columns.${i}.expr` }))) };
   },
 });

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import { rel } from '../../sandbox/ir/rel.ts';
+import { withOrigin } from '../../sandbox/ir/origin.ts';
 import { defineOperator } from '../define-operator.ts';
 import { checkParam, rowsInput } from '../operator-helpers.ts';
 
@@ -29,6 +30,6 @@ export const filter = defineOperator({
     const input = rowsInput(nodeId, inferredInputs, 'rows');
     const r = inputs['rows'];
     if (!r) throw new Error('filter planned without input');
-    return { rows: rel.filter(r, checkParam(nodeId, 'params.condition', params.condition, input)) };
+    return { rows: withOrigin(rel.filter(r, checkParam(nodeId, 'params.condition', params.condition, input)), { nodeId, field: 'params.condition' }) };
   },
 });

@@ -6,7 +6,7 @@ import { DEFAULT_STAFF_PARAMS } from './guard-params.ts';
 import { KEYS, makeRows, rng, table } from './guard-test-tables.ts';
 import { priorReleasesFrom } from './release-ledger.ts';
 import { audit, linePass } from './secondary-suppression.ts';
-import { cellKeyOffset, guardForStaff, listedCells, meanStep, type RawRow } from './staff-guard.ts';
+import { cellKeyOffset, contributionStep, guardForStaff, listedCells, meanStep, type RawRow } from './staff-guard.ts';
 
 // highs ships a CommonJS typing whose default export TypeScript (NodeNext) sees as the namespace;
 // at run time the ESM build's default export is the loader function itself.
@@ -170,6 +170,27 @@ describe('staff disclosure guard', () => {
     }
   });
 
+  it('a sum of a constant c per person is no more precise than the rounded count times c; two sums one person apart differ by 0 or a multiple of 5 × c', () => {
+    expect([0, 0.4, 1, 1.5, 3, 7, 1000, 1001, 23456].map(contributionStep)).toEqual([1, 1, 1, 2, 5, 10, 1000, 2000, 50000]);
+    const t: AggregateTable = {
+      ...table, keys: [table.keys[0]!], groupingSets: [['district_code']],
+      measures: [{ name: 'persons', kind: 'count_persons', label: { zh: '人数', en: 'Persons' } }, { name: 'k', kind: 'sum', label: { zh: '千', en: 'Thousand' } }],
+    };
+    for (const n of [8, 9, 12, 13, 49, 51, 200]) {
+      const out = guardForStaff(t, [{ district_code: 'A', __grouping: 0, __units: n, persons: n, k: 1000 * n, __top1_k: 1000, __top2_k: 1000, __nz_k: n }], DEFAULT_STAFF_PARAMS);
+      const [count, k] = out.rows[0]?.values ?? [];
+      expect(k, `n = ${n}`).toBe(1000 * (count ?? NaN));
+    }
+    // Wages: the group with and without one person (her wage 6 000, the largest 23 456).
+    const w: AggregateTable = { ...t, measures: [{ name: 'wages', kind: 'sum', label: { zh: '工资', en: 'Wages' } }] };
+    for (const total of [812_345, 1_000_000, 1_126_999, 3_333_333]) {
+      const released = (s: number) => guardForStaff(w, [{ district_code: 'A', __grouping: 0, __units: 100, wages: s, __top1_wages: 23_456, __top2_wages: 20_000, __nz_wages: 100 }], DEFAULT_STAFF_PARAMS).rows[0]?.values[0] ?? NaN;
+      const estimate = released(total) - released(total - 6000);
+      expect(Math.abs(estimate - 6000), `total ${total}: estimate ${estimate}`).toBeGreaterThan(600);
+      expect(estimate % 250_000).toBe(0);
+    }
+  });
+
   it('a mean gives the sum no more precisely than the rounding: its step is at least rounding / n for every count the released one allows', () => {
     expect([0.05, 0.1, 0.11, 0.3, 0.625, 1.2, 4].map(meanStep)).toEqual([0.1, 0.1, 0.2, 0.5, 1, 2, 5]);
     const t: AggregateTable = {
@@ -180,10 +201,11 @@ describe('staff disclosure guard', () => {
       for (const sum of [n * 3 + 1, n * 8000 + 7, n * 0.37]) {
         const out = guardForStaff(t, [{ district_code: 'A', __grouping: 0, __units: n, m: sum / n, __top1_m: sum / n, __top2_m: sum / n, __nz_m: n }], DEFAULT_STAFF_PARAMS);
         const m = out.rows[0]?.values[0] as number;
-        // Knowing n exactly, the attacker learns the sum to within n × step / 2: never closer than 2.5.
+        // Knowing n exactly, the attacker learns the sum to within n × step / 2: never closer than the sum's own rounding.
         const released = Math.round(n / 5) * 5;
-        const step = meanStep(5 / Math.max(8, Math.ceil(released - 2.5)));
-        expect(n * step / 2, `n = ${n}`).toBeGreaterThanOrEqual(2.5);
+        const sumStep = 5 * contributionStep(sum / n);
+        const step = meanStep(sumStep / Math.max(8, Math.ceil(released - 2.5)));
+        expect(n * step / 2, `n = ${n}`).toBeGreaterThanOrEqual(sumStep / 2);
         expect(Math.abs(m - sum / n), `n = ${n}, sum = ${sum}`).toBeLessThanOrEqual(step / 2 + 1e-9);
         expect(Math.abs(m / step - Math.round(m / step))).toBeLessThan(1e-9);
       }

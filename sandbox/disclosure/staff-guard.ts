@@ -207,10 +207,14 @@ export function listedCells(s: CellStructure, suppressed: readonly boolean[]): b
  *   the nearest `rounding`.
  * - Sums: moved by the same offset (as far as the count moved) times the largest per-person contribution (the cell-key method for magnitudes:
  *   a sum of a 0/1 indicator moves exactly as a count does, `sum(1)` equals the released count),
- *   rounded to the nearest `rounding`.
- * - Means: the moved sum over the persons, rounded to a step no finer than `rounding` / n for every
- *   person count n the released count allows (a step of the 1-2-5 series, at least 0.1). Whoever
- *   knows the exact count learns the sum from the mean no better than from the rounded sum.
+ *   rounded to the nearest `rounding` × c, where c is the largest per-person contribution |top1|
+ *   raised to the 1-2-5 series (at least 1). A sum of a constant c per person (`sum(1000)`) is then
+ *   no more precise than the rounded count times c, and the difference of two sums that differ by one
+ *   person's value v ≤ c is 0 or a multiple of 5c: never within the p% rule of v. Padding the cell
+ *   with small values cannot make the step finer (the step follows the largest contribution).
+ * - Means: the moved sum over the persons, rounded to a step no finer than the sum's step / n for
+ *   every person count n the released count allows (a step of the 1-2-5 series, at least 0.1).
+ *   Whoever knows the exact count learns the sum from the mean no better than from the rounded sum.
  */
 function releasedValues(table: AggregateTable, row: RawRow, units: number, offset: number, params: StaffGuardParams): number[] {
   const base = params.rounding;
@@ -219,18 +223,24 @@ function releasedValues(table: AggregateTable, row: RawRow, units: number, offse
   const moved = Math.max(params.threshold + 1, units + offset) - units;
   const count = roundTo(units + moved, base);
   const movedSum = (m: string, sum: number) => sum + moved * Math.abs(num(row[top1Column(m)]) || 0);
+  const sumStep = (m: string) => base * contributionStep(Math.abs(num(row[top1Column(m)]) || 0));
   return table.measures.map((m) => {
     const v = num(row[m.name]);
     switch (m.kind) {
       case 'count_persons': case 'count_distinct': return roundTo(Math.max(params.threshold + 1, v + offset), base);
-      case 'sum': return roundTo(movedSum(m.name, v), base);
+      case 'sum': return roundTo(movedSum(m.name, v), sumStep(m.name));
       case 'mean': {
         const fewest = Math.max(params.threshold + 1, Math.ceil(count - base / 2) - (params.cellKeyNoise?.d ?? 0));
-        const step = meanStep(base / fewest);
+        const step = meanStep(sumStep(m.name) / fewest);
         return Number(roundTo(movedSum(m.name, v * units) / units, step).toFixed(step < 1 ? 1 : 0));
       }
     }
   });
+}
+
+/** The largest per-person contribution raised to the 1-2-5 series (1, 2, 5, 10, …), at least 1. */
+export function contributionStep(top1: number): number {
+  return top1 <= 1 || !Number.isFinite(top1) ? 1 : meanStep(top1);
 }
 
 /** The smallest step of the 1-2-5 series (0.1, 0.2, 0.5, 1, 2, 5, 10, …) at least `min`. */

@@ -84,6 +84,7 @@ export const ERROR_CODES = {
   'LAB-E122': { status: 500, kind: 'unexpected', zh: '加噪输入格式错误', en: 'Malformed input to the noise mechanism' },
   'LAB-E123': { status: 500, kind: 'unexpected', zh: '非密码学随机源不能用于发布', en: 'A non-cryptographic randomness source cannot be used for a release' },
   'LAB-E124': { status: 422, kind: 'user', zh: '该表无法做差分隐私发布', en: 'This table cannot be released with differential privacy' },
+  'LAB-E125': { status: 422, kind: 'user', zh: '条件可能用于识别个人，不能使用', en: 'A condition could single out a person and cannot be used' },
   'LAB-E130': { status: 422, kind: 'user', zh: '策略无效', en: 'The policy is invalid' },
   'LAB-E131': { status: 409, kind: 'user', zh: '策略已被他人修改，请基于最新版本编辑', en: 'The policy changed meanwhile; edit the latest version' },
   'LAB-E132': { status: 409, kind: 'user', zh: '审批已失效（流程、参数、输入或策略已变更）', en: 'The approval is void (the pipeline, parameters, inputs or policy changed)' },
@@ -112,6 +113,16 @@ export const ERROR_CODES = {
   'LAB-E164': { status: 409, kind: 'user', zh: '协议步骤失败，任务未发布任何结果', en: 'A protocol step failed; the job released nothing' },
   'LAB-E165': { status: 422, kind: 'user', zh: '随访名单不能用于此角色或此数据', en: 'A follow-up list is not possible for this role or these rows' },
   'LAB-E166': { status: 404, kind: 'user', zh: '没有该随访名单', en: 'No such follow-up list' },
+  'LAB-E170': { status: 401, kind: 'user', zh: '指标访问令牌无效', en: 'Invalid metrics token' },
+  'LAB-E171': { status: 503, kind: 'operational', zh: '服务正在停止，请稍后重试', en: 'The server is shutting down; try again shortly' },
+  'LAB-E190': { status: 500, kind: 'unexpected', zh: '人脸加密比对：同态加密库出错', en: 'Encrypted face comparison: the homomorphic encryption library failed' },
+  'LAB-E191': { status: 422, kind: 'user', zh: '人脸加密比对参数无效（模型、维度、阈值或特征模板）', en: 'Invalid encrypted face comparison parameters (model, dimension, threshold or template)' },
+  'LAB-E192': { status: 500, kind: 'unexpected', zh: '人脸比对协议消息格式错误或未通过认证', en: 'Malformed or unauthenticated face comparison protocol message' },
+  'LAB-E193': { status: 500, kind: 'unexpected', zh: '人脸比对协议消息顺序错误（会话不符、重放、过早或来自错误的一方）', en: 'Face comparison protocol message out of sequence (wrong session, replayed, early, or from the wrong side)' },
+  'LAB-E194': { status: 500, kind: 'unexpected', zh: '人脸比对会话已关闭，密钥已销毁', en: 'The face comparison session is closed; its keys were wiped' },
+  'LAB-E195': { status: 500, kind: 'unexpected', zh: '对方的人脸比对参数不是本实验室的参数集', en: 'The peer\'s face comparison parameters are outside the lab\'s parameter set' },
+  'LAB-E196': { status: 500, kind: 'unexpected', zh: '人脸比对协议消息超出大小上限', en: 'A face comparison protocol message exceeds the size limit' },
+  'LAB-E197': { status: 500, kind: 'unexpected', zh: '人脸比对结果无法正确解密', en: 'The face comparison result does not decrypt correctly' },
 } as const satisfies Record<string, ErrorCodeSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
