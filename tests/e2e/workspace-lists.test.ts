@@ -107,6 +107,44 @@ describe('workspace lists in the browser', () => {
     await expect.poll(() => page.getByLabel('流程名称').inputValue(), { timeout: 20_000 }).toBe(`${name}（副本）`);
     await page.locator('[data-testid=validation-status][data-status=valid]').waitFor({ timeout: 20_000 });
     expect(await page.locator('.react-flow__node').count()).toBeGreaterThan(1);
+    // The S6 canvas left in the editor earlier was kept as a draft: offered, not forced. Discarded here.
+    const offer = page.getByTestId('draft-prompt');
+    await offer.waitFor();
+    expect(await offer.textContent()).toContain('4 个节点');
+    await page.getByTestId('draft-discard').click();
+    await expect.poll(() => offer.count()).toBe(0);
+    expect(await page.getByLabel('流程名称').inputValue()).toBe(`${name}（副本）`);
+  }, 60_000);
+
+  it('copies two nodes with their connection and pastes them with fresh ids; the canvas is offered back after a reload', async () => {
+    const edges = await page.locator('.react-flow__edge').count();
+    await page.getByTestId('node-inflow').click();
+    await page.getByTestId('node-by_district').click({ modifiers: ['Control'] });
+    await page.keyboard.press('Control+c');
+    await page.keyboard.press('Control+v');
+    await page.getByTestId('node-filter_1').waitFor();
+    await page.getByTestId('node-aggregate_1').waitFor();
+    // The connection between the two copied nodes came along (the one from persons did not).
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(edges + 1);
+    expect(await page.getByTestId('node-filter_1').textContent()).toContain('筛选');
+    // Pasting again gives other ids; undo takes that paste back.
+    await page.getByTestId('paste-button').click();
+    await page.getByTestId('node-filter_2').waitFor();
+    await page.getByRole('button', { name: '撤销（Ctrl+Z）' }).click();
+    await expect.poll(() => page.getByTestId('node-filter_2').count()).toBe(0);
+    await shot('editor-pasted-zh');
+
+    // Autosave: the canvas as it is now comes back after a reload, when the user asks for it.
+    await page.waitForTimeout(1_000);
+    await page.reload();
+    const offer = page.getByTestId('draft-prompt');
+    await offer.waitFor({ timeout: 20_000 });
+    expect(await offer.textContent()).toContain('6 个节点');
+    await shot('editor-draft-zh');
+    await page.getByTestId('draft-restore').click();
+    await page.getByTestId('node-aggregate_1').waitFor();
+    await expect.poll(() => page.locator('.react-flow__edge').count()).toBe(edges + 1);
+    expect(await offer.count()).toBe(0);
   }, 60_000);
 
   it('loaded nothing from another origin and broke no CSP rule', () => {

@@ -218,3 +218,47 @@ export function redo(h: History): History {
   if (!next) return h;
   return { past: [...h.past, h.present], present: next, future: rest };
 }
+
+// ---------------------------------------------------------------------------------------------
+// Copy / paste
+
+/** Copied nodes and the connections among them (connections to nodes left behind are not copied). */
+export interface Clip {
+  readonly nodes: readonly EditorNode[];
+  readonly edges: readonly EditorEdge[];
+}
+
+export function copySelection(doc: EditorDoc, ids: Iterable<string>): Clip {
+  const wanted = new Set(ids);
+  return {
+    nodes: doc.nodes.filter((n) => wanted.has(n.id)),
+    edges: doc.edges.filter((e) => wanted.has(e.source) && wanted.has(e.target)),
+  };
+}
+
+/** The operator id of `id@version` (the base of fresh node ids). */
+const opIdOf = (op: string): string => {
+  const at = op.indexOf('@');
+  return at < 0 ? op : op.slice(0, at);
+};
+
+/**
+ * Pastes a clip: every node gets a fresh id (as if added from the palette) and moves by `offset`;
+ * the copied connections follow their nodes. Returns the new document and the new ids (in clip order).
+ */
+export function pasteClip(doc: EditorDoc, clip: Clip, offset: XY): { doc: EditorDoc; ids: readonly string[] } {
+  let out = doc;
+  const idOf = new Map<string, string>();
+  for (const n of clip.nodes) {
+    const id = newNodeId(out, opIdOf(n.op));
+    idOf.set(n.id, id);
+    out = { ...out, nodes: [...out.nodes, { ...n, id, position: { x: n.position.x + offset.x, y: n.position.y + offset.y } }] };
+  }
+  const edges: EditorEdge[] = [];
+  for (const e of clip.edges) {
+    const source = idOf.get(e.source);
+    const target = idOf.get(e.target);
+    if (source && target) edges.push({ ...e, source, target });
+  }
+  return { doc: { ...out, edges: [...out.edges, ...edges] }, ids: clip.nodes.map((n) => idOf.get(n.id) ?? '') };
+}

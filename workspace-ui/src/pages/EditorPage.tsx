@@ -1,5 +1,5 @@
 import '@xyflow/react/dist/style.css';
-import { CaretRightOutlined, DeleteOutlined, DownOutlined, ExpandOutlined, RedoOutlined, SaveOutlined, UndoOutlined, UpOutlined } from '@ant-design/icons';
+import { CaretRightOutlined, CopyOutlined, DeleteOutlined, DownOutlined, ExpandOutlined, RedoOutlined, SaveOutlined, SnippetsOutlined, UndoOutlined, UpOutlined } from '@ant-design/icons';
 import {
   Background, BackgroundVariant, Controls, MiniMap, Panel, ReactFlow, ReactFlowProvider, applyNodeChanges, useConnection, useReactFlow,
   type Connection as FlowConnection, type Edge, type FinalConnectionState, type IsValidConnection, type NodeChange, type EdgeChange,
@@ -10,7 +10,10 @@ import { useCallback, useEffect, useMemo, useRef, useState, type DragEvent } fro
 import { useTranslation } from 'react-i18next';
 import { get } from '../api/client.ts';
 import { errorText } from '../app/errors.ts';
+import { useAuth } from '../app/auth.tsx';
+import { formatTime } from '../app/format.ts';
 import { usePath } from '../app/router.ts';
+import { AUTOSAVE_MS, clearDraft, readDraft, writeDraft, type Draft } from '../editor/draft.ts';
 import { pipelineIdOfPath } from '../jobs/job-list.ts';
 import { useCatalog, useOperators } from '../api/resources.ts';
 import type { CatalogDataset, ErrorBody, OperatorInfo, OperatorRegistry, SavedPipeline } from '../api/types.ts';
@@ -18,8 +21,8 @@ import { inputColumns, upstreamDatasets } from '../editor/columns.ts';
 import { EXAMPLES } from '../editor/examples.ts';
 import { Inspector } from '../editor/Inspector.tsx';
 import {
-  addNode, commit, connect, newNodeId, connectionProblem, edgeId, emptyDoc, fromDocument, historyOf, moveNodes, redo, removeElements, undo, updateNode, upstream,
-  type ConnectionProblem, type EditorDoc, type EditorNode, type History, type PortsOf, type XY,
+  addNode, commit, connect, copySelection, newNodeId, connectionProblem, edgeId, emptyDoc, fromDocument, historyOf, moveNodes, pasteClip, redo, removeElements, toDocument, undo, updateNode, upstream,
+  type Clip, type ConnectionProblem, type EditorDoc, type EditorNode, type History, type PortsOf, type XY,
 } from '../editor/model.ts';
 import type { NodeStatus } from '../editor/node-status.ts';
 import { NODE_TYPES, type OperatorFlowNode, type OperatorNodeData } from '../editor/OperatorNode.tsx';
@@ -96,6 +99,9 @@ const isTyping = (target: EventTarget | null): boolean => {
   if (!(target instanceof HTMLElement)) return false;
   return target.isContentEditable || ['INPUT', 'TEXTAREA', 'SELECT'].includes(target.tagName) || target.closest('.monaco-editor') !== null;
 };
+
+/** What was copied last (kept while the workspace is open, so it pastes into another pipeline too), and how often it was pasted. */
+const clipboard: { clip: Clip | undefined; pasted: number } = { clip: undefined, pasted: 0 };
 
 function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: readonly CatalogDataset[] }) {
   const { t } = useTranslation();
@@ -183,6 +189,8 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
 
   // ---- React Flow state (positions while dragging, measured sizes, selection) -------------------
   const [nodes, setNodes] = useState<OperatorFlowNode[]>([]);
+  /** Nodes to show selected when they appear (what was just pasted). */
+  const selectOnAdd = useRef<ReadonlySet<string>>(new Set());
   useEffect(() => {
     setNodes((prev) => {
       const byId = new Map(prev.map((n) => [n.id, n]));
@@ -191,7 +199,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
         const data = dataOf(n);
         return old
           ? { ...old, position: old.dragging ? old.position : n.position, data }
-          : { id: n.id, type: 'operator', position: n.position, data, selected: n.id === selectedId };
+          : { id: n.id, type: 'operator', position: n.position, data, selected: n.id === selectedId || selectOnAdd.current.has(n.id) };
       });
     });
   }, [doc.nodes, dataOf, selectedId]);
@@ -292,6 +300,28 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
     void flow.deleteElements({ nodes: nodes.filter((n) => n.selected), edges: edges.filter((e) => e.selected) });
   };
 
+  // ---- copy / paste: the selected nodes and the connections among them, pasted with fresh ids ----
+  const onCopy = useCallback(() => {
+    const ids = nodes.filter((n) => n.selected).map((n) => n.id);
+    if (ids.length === 0) return;
+    clipboard.clip = copySelection(docRef.current, ids);
+    clipboard.pasted = 0;
+    void message.info({ content: t('editor.copied', { count: ids.length }), key: 'clipboard' });
+  }, [nodes, message, t]);
+
+  const onPaste = useCallback(() => {
+    const clip = clipboard.clip;
+    if (!clip || clip.nodes.length === 0) return;
+    clipboard.pasted += 1;
+    const step = 40 * clipboard.pasted;
+    const pasted = pasteClip(docRef.current, clip, { x: step, y: step });
+    selectOnAdd.current = new Set(pasted.ids);
+    setNodes((nds) => nds.map((n) => (n.selected ? { ...n, selected: false } : n)));
+    setSelectedId(pasted.ids.length === 1 ? pasted.ids[0] : undefined);
+    apply(() => pasted.doc);
+    void message.info({ content: t('editor.pasted', { count: pasted.ids.length }), key: 'clipboard' });
+  }, [apply, message, t]);
+
   const onUndo = useCallback(() => { setHistory(undo); }, []);
   const onRedo = useCallback(() => { setHistory(redo); }, []);
 
@@ -301,10 +331,45 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
       const mod = e.ctrlKey || e.metaKey;
       if (mod && e.key.toLowerCase() === 'z' && !e.shiftKey) { e.preventDefault(); onUndo(); }
       else if (mod && ((e.key.toLowerCase() === 'z' && e.shiftKey) || e.key.toLowerCase() === 'y')) { e.preventDefault(); onRedo(); }
+      else if (mod && e.key.toLowerCase() === 'c' && !window.getSelection()?.toString()) { onCopy(); }
+      else if (mod && e.key.toLowerCase() === 'v') { e.preventDefault(); onPaste(); }
     };
     window.addEventListener('keydown', onKey);
     return () => { window.removeEventListener('keydown', onKey); };
-  }, [onUndo, onRedo]);
+  }, [onUndo, onRedo, onCopy, onPaste]);
+
+  // ---- autosave: the canvas is kept as a draft in this browser, per user --------------------
+  const { user } = useAuth();
+  const username = user?.username ?? '';
+  const [draftOffer, setDraftOffer] = useState<Draft | undefined>(() => readDraft(window.localStorage, username));
+  // Nothing is written over a draft before its owner said whether to restore it.
+  const autosave = draftOffer === undefined && username !== '';
+  const autosaveRef = useRef(autosave);
+  autosaveRef.current = autosave;
+  const writeNow = useCallback(() => {
+    if (autosaveRef.current) writeDraft(window.localStorage, username, toDocument(docRef.current), new Date());
+  }, [username]);
+  useEffect(() => {
+    if (!autosave) return undefined;
+    const timer = window.setTimeout(writeNow, AUTOSAVE_MS);
+    return () => { window.clearTimeout(timer); };
+  }, [doc, autosave, writeNow]);
+  // Leaving the page (another page of the workspace, a closed tab) writes at once.
+  useEffect(() => {
+    window.addEventListener('pagehide', writeNow);
+    return () => { window.removeEventListener('pagehide', writeNow); writeNow(); };
+  }, [writeNow]);
+  const restoreDraft = () => {
+    if (!draftOffer) return;
+    setHistory((h) => commit(h, fromDocument(draftOffer.doc, portsOf)));
+    setSelectedId(undefined);
+    setDraftOffer(undefined);
+    window.setTimeout(() => { void flow.fitView({ padding: 0.2 }); }, 50);
+  };
+  const discardDraft = () => {
+    clearDraft(window.localStorage, username);
+    setDraftOffer(undefined);
+  };
 
   const loadExample = (file: string) => {
     const ex = EXAMPLES.find((x) => x.file === file);
@@ -391,7 +456,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
   const problemCount = validation.errors.length;
 
   return (
-    <div className={`lab-editor${tall && tab === 'run' ? ' lab-editor-tall' : ''}`}>
+    <div className={`lab-editor${tall && tab === 'run' ? ' lab-editor-tall' : ''}${draftOffer ? ' lab-editor-draft' : ''}`}>
       <div className="lab-toolbar">
         <Input
           className="lab-name" value={doc.name} maxLength={200} aria-label={t('editor.name')} placeholder={t('editor.name')}
@@ -408,6 +473,8 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
         <Tooltip title={t('editor.undo')}><Button icon={<UndoOutlined />} onClick={onUndo} disabled={history.past.length === 0} aria-label={t('editor.undo')} /></Tooltip>
         <Tooltip title={t('editor.redo')}><Button icon={<RedoOutlined />} onClick={onRedo} disabled={history.future.length === 0} aria-label={t('editor.redo')} /></Tooltip>
         <Tooltip title={t('editor.delete')}><Button icon={<DeleteOutlined />} onClick={deleteSelected} disabled={!nodes.some((n) => n.selected) && selectedEdges.size === 0} aria-label={t('editor.delete')} /></Tooltip>
+        <Tooltip title={t('editor.copy')}><Button icon={<CopyOutlined />} onClick={onCopy} disabled={!nodes.some((n) => n.selected)} aria-label={t('editor.copy')} data-testid="copy-button" /></Tooltip>
+        <Tooltip title={t('editor.paste')}><Button icon={<SnippetsOutlined />} onClick={onPaste} aria-label={t('editor.paste')} data-testid="paste-button" /></Tooltip>
         <Tooltip title={t('editor.fit')}><Button icon={<ExpandOutlined />} onClick={() => { void flow.fitView({ padding: 0.2, duration: 200 }); }} aria-label={t('editor.fit')} /></Tooltip>
         <Divider type="vertical" />
         <span className="lab-validation" data-testid="validation-status" data-status={validation.status}>
@@ -418,6 +485,18 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
         <Button icon={<SaveOutlined />} onClick={() => { void onSave(); }} loading={saving} disabled={doc.nodes.length === 0}>{t('editor.save')}</Button>
         <Button type="primary" icon={<CaretRightOutlined />} onClick={() => { void onRun(); }} loading={running} disabled={doc.nodes.length === 0} data-testid="run-button">{t('editor.run')}</Button>
       </div>
+      {draftOffer && (
+        <Alert
+          className="lab-draft" type="info" showIcon data-testid="draft-prompt"
+          message={t('editor.draftFound', { name: draftOffer.doc.name, nodes: draftOffer.doc.nodes.length, at: formatTime(draftOffer.savedAt, lang) })}
+          action={(
+            <Space>
+              <Button size="small" type="primary" onClick={restoreDraft} data-testid="draft-restore">{t('editor.draftRestore')}</Button>
+              <Button size="small" onClick={discardDraft} data-testid="draft-discard">{t('editor.draftDiscard')}</Button>
+            </Space>
+          )}
+        />
+      )}
       <div className="lab-editor-main">
         <Palette operators={registry.operators} onAdd={(op) => { addOperator(op); }} />
         <div ref={canvasRef} className="lab-canvas" onDragOver={(e) => { if (e.dataTransfer.types.includes(DRAG_TYPE)) { e.preventDefault(); e.dataTransfer.dropEffect = 'move'; } }} onDrop={onDrop} data-testid="canvas">
