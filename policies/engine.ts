@@ -20,7 +20,7 @@ export interface Principal {
   readonly projects?: readonly string[];
 }
 
-export type ServiceName = 'catalog' | 'pipelines' | 'policies' | 'audit' | 'users' | 'approvals' | 'reviews';
+export type ServiceName = 'catalog' | 'pipelines' | 'policies' | 'audit' | 'users' | 'approvals' | 'reviews' | 'ops';
 
 export type Resource =
   | { readonly type: 'Service'; readonly id: ServiceName }
@@ -34,7 +34,7 @@ export type Action =
   | 'catalog.read' | 'pipeline.create' | 'pipeline.list' | 'pipeline.read' | 'pipeline.run'
   | 'job.read' | 'job.cancel' | 'result.read' | 'result.export' | 'job.approve' | 'output.review'
   | 'approval.list' | 'review.list' | 'policy.read' | 'policy.edit' | 'audit.read' | 'audit.verify'
-  | 'user.manage' | 'budget.read' | 'budget.grant' | 'followup.read' | 'photo.upload';
+  | 'user.manage' | 'budget.read' | 'budget.grant' | 'followup.read' | 'ops.metrics' | 'photo.upload';
 
 export interface Decision {
   readonly decision: 'allow' | 'needs-approval' | 'deny';

@@ -2,6 +2,7 @@ import type { Logger } from 'pino';
 import type { QueueDriver } from '../sandbox/runtime/queue/queue-driver.ts';
 import type { Database } from '../sandbox/store/database.ts';
 import type { ControlSchema } from './db/control.schema.ts';
+import type { LabMetrics } from './metrics/lab-metrics.ts';
 import type { LoginRateLimitOptions } from './middleware/login-rate-limit/index.ts';
 
 /** What the lab reports at `GET /api/health`. `down` answers 503; `ok` and `degraded` answer 200. */
@@ -9,6 +10,12 @@ export interface HealthReport {
   status: 'ok' | 'degraded' | 'down';
   mode: 'embedded' | 'postgres';
   checks: Record<string, { ok: boolean; latencyMs?: number; error?: string }>;
+}
+
+/** What the lab reports at `GET /api/ready`: 200 when `ready`, else 503; every part a named check. */
+export interface ReadinessReport {
+  ready: boolean;
+  checks: Record<string, { ok: boolean; error?: string }>;
 }
 
 /**
@@ -22,6 +29,12 @@ export interface AppDeps {
   queue?: QueueDriver;
   /** Supplied by the caller; must not throw (report failures as checks instead). */
   health: () => Promise<HealthReport>;
+  /** Readiness (server/lab/readiness.ts); without it, ready exactly when `health` says ok. Must not throw. */
+  ready?: () => Promise<ReadinessReport>;
+  /** Prometheus metrics; without it the app makes its own (HTTP and control-database gauges only). */
+  metrics?: LabMetrics;
+  /** Aborted when the server begins shutting down: new requests get 503 LAB-E171, SSE streams end cleanly. */
+  shutdown?: AbortSignal;
   config: {
     /** Adds `Secure` to the session cookie (set behind HTTPS). */
     secureCookies: boolean;
@@ -29,6 +42,8 @@ export interface AppDeps {
     sessionTtlMs?: number;
     /** Sign-in attempts per client and overall per minute (defaults 20 and 300). */
     loginRateLimit?: LoginRateLimitOptions;
+    /** Bearer token that may read `GET /api/metrics` without a session (LAB_METRICS_TOKEN; unset: admins' sessions only). */
+    metricsToken?: string;
   };
 }
 

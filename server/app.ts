@@ -20,8 +20,11 @@ import { registerHomeRoutes } from './routes/home.route.ts';
 import { registerJobListRoutes } from './routes/job-list.route.ts';
 import { registerOperatorRoutes } from './routes/operator.route.ts';
 import { registerPipelineRoutes } from './routes/pipeline.route.ts';
+import { registerOpsRoutes } from './routes/ops.route.ts';
 import { registerPolicyRoutes } from './routes/policy.route.ts';
 import { primeAuth } from './services/auth.service.ts';
+import { createLabMetrics } from './metrics/lab-metrics.ts';
+import { draining } from './middleware/draining/index.ts';
 
 /**
  * The HTTP app. No listening here: `server/lab/start.ts` serves it, tests call `app.request()`.
@@ -34,9 +37,11 @@ import { primeAuth } from './services/auth.service.ts';
 export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   const ttlMs = deps.config.sessionTtlMs ?? DEFAULT_SESSION_TTL_MS;
   const app = new OpenAPIHono<AppEnv>({ defaultHook: validationHook });
+  const metrics = deps.metrics ?? createLabMetrics({ control: deps.control, queue: deps.queue, processMetrics: false });
 
   app.use('*', requestId({ logger: deps.logger }));
-  app.use('*', requestLog({ quietPaths: ['/api/health'] }));
+  app.use('*', requestLog({ quietPaths: ['/api/health', '/api/ready', '/api/metrics'] }));
+  app.use('*', metrics.http());
   app.use('*', secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
@@ -50,12 +55,14 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     referrerPolicy: 'no-referrer',
     xContentTypeOptions: 'nosniff',
   }));
+  if (deps.shutdown) app.use('*', draining({ signal: deps.shutdown, allow: ['/api/health', '/api/ready'] }));
   app.use('*', bodyLimit({ maxBytes: 256 * 1024 }));
-  app.use('/api/*', session({ control: deps.control, ttlMs, skip: ['/api/health'] }));
+  app.use('/api/*', session({ control: deps.control, ttlMs, skip: ['/api/health', '/api/ready'] }));
   app.use('/api/*', csrf({ exempt: ['/api/auth/login'] }));
   app.use('/api/auth/login', loginRateLimit(deps.config.loginRateLimit ?? {}));
 
   registerHealthRoutes(app, deps);
+  registerOpsRoutes(app, deps, metrics);
   registerAuthRoutes(app, deps, ttlMs);
   registerCatalogRoutes(app, deps);
   registerPipelineRoutes(app, deps);

@@ -17,6 +17,7 @@ import { USAGE } from './cli/usage.ts';
 import { USER_ROLES, type UserRole } from './db/control.schema.ts';
 import { createLogger } from './lab/logger.ts';
 import { openControl, openDomains, seedLab } from './lab/lab-services.ts';
+import { DEFAULT_WORKER_DRAIN_MS, drainMsFromEnv } from './lab/shutdown.ts';
 import { startLab } from './lab/start.ts';
 import { createUser } from './services/user.service.ts';
 
@@ -106,12 +107,17 @@ async function main(argv: string[]): Promise<number> {
       const url = process.env['LAB_DOMAIN_DATABASE_URL'] ?? roleUrl(workerConfig(cfg), domain);
       const statementTimeoutMs = stageTimeoutFromEnv();
       const db = await openPostgres(domain, url);
-      const queue = new BullQueue(redisUrl, cfg.dbPrefix);
+      // SIGTERM: nothing new is taken; a running stage finishes within LAB_WORKER_DRAIN_MS or is
+      // handed back to the queue (another worker, or this one restarted, runs it); exit 0.
+      const queue = new BullQueue(redisUrl, cfg.dbPrefix, { drainMs: drainMsFromEnv('LAB_WORKER_DRAIN_MS', DEFAULT_WORKER_DRAIN_MS) });
       const worker = await startDomainWorker({ domain, db, queue, logger, statementTimeoutMs });
       await new Promise<void>((resolve) => {
-        const stop = () => { void worker.stop().then(() => queue.close()).then(() => db.close()).then(resolve, resolve); };
-        process.once('SIGINT', stop);
-        process.once('SIGTERM', stop);
+        const stop = (signal: string) => {
+          logger.info({ domain, signal }, 'signal received: draining the worker');
+          void worker.stop().then(() => queue.close()).then(() => db.close()).then(resolve, resolve);
+        };
+        process.once('SIGINT', () => stop('SIGINT'));
+        process.once('SIGTERM', () => stop('SIGTERM'));
       });
       return 0;
     }

@@ -12,6 +12,7 @@ import type { LabConfig } from '../../sandbox/store/lab-config.ts';
 import { redactUrl } from '../../sandbox/store/lab-config.ts';
 import { roleUrl } from '../../sandbox/store/topology.ts';
 import { buildApp } from '../app.ts';
+import { createLabMetrics } from '../metrics/lab-metrics.ts';
 import { auditCheckpointMinutes, auditKeyPath, loadOrCreateAuditKey } from '../services/audit-key.ts';
 import { createAuditTrail, startAuditCheckpoints } from '../services/audit.service.ts';
 import { keepJobsRecovered, listenForResults } from '../services/job.service.ts';
@@ -19,6 +20,8 @@ import type { ControlSchema } from '../db/control.schema.ts';
 import { DEMO_USERS, demoPassword, ensureDemoUsers } from './demo-users.ts';
 import { healthProbe } from './health.ts';
 import { openControl, openDomains, seedLab } from './lab-services.ts';
+import { readinessProbe } from './readiness.ts';
+import { DEFAULT_SERVER_DRAIN_MS, DEFAULT_WORKER_DRAIN_MS, drainMsFromEnv, drainServer } from './shutdown.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const MAIN = fileURLToPath(new URL('../main.ts', import.meta.url));
@@ -112,10 +115,18 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   // Work the control database still owes (queued or running stages) goes back to the queue: now,
   // whenever Redis comes back after a loss, and every minute.
   const recovery = await keepJobsRecovered(control, queue, logger);
+  // Prometheus metrics (GET /api/metrics): stage answers are observed as they reach the coordinator.
+  const metrics = createLabMetrics({ control, queue });
+  await metrics.observeResults(queue);
+  const drainMs = drainMsFromEnv('LAB_SHUTDOWN_DRAIN_MS', DEFAULT_SERVER_DRAIN_MS);
+  const shutdown = new AbortController();
+  const metricsToken = process.env['LAB_METRICS_TOKEN']?.trim();
   const app = buildApp({
-    control, logger, queue,
+    control, logger, queue, metrics,
     health: healthProbe(cfg.mode, control, queue),
-    config: { secureCookies: process.env['LAB_SECURE_COOKIES'] === '1' },
+    ready: readinessProbe(control, queue, { shutdown: shutdown.signal }),
+    shutdown: shutdown.signal,
+    config: { secureCookies: process.env['LAB_SECURE_COOKIES'] === '1', ...(metricsToken ? { metricsToken } : {}) },
   });
   const server = await new Promise<ServerType>((resolve) => {
     const s = serve({ fetch: app.fetch, port: cfg.port, hostname: process.env['LAB_HOST'] ?? '127.0.0.1' }, () => resolve(s));
@@ -144,8 +155,12 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
     async stop() {
       if (stopped) return;
       stopped = true;
-      logger.info('shutting down: closing the server, then workers and databases');
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      logger.info({ drainMs }, 'shutting down: draining the server, then workers and databases');
+      // Not ready from now on; new requests on kept-alive connections get 503 LAB-E171; SSE streams
+      // end cleanly; requests in flight finish (cut after drainMs).
+      shutdown.abort();
+      const { cut } = await drainServer(server, drainMs);
+      logger.info({ cut }, 'server drained');
       for (const s of stops) await s();
       await recovery.stop();
       await checkpoints.stop(); // a last signed checkpoint over everything recorded
@@ -171,6 +186,7 @@ function superviseWorker(cfg: LabConfig, domain: DomainId, logger: Logger): { st
       REDIS_URL: cfg.redisUrl,
       LAB_DB_PREFIX: cfg.dbPrefix,
       LAB_LOG_LEVEL: cfg.logLevel,
+      ...(process.env['LAB_WORKER_DRAIN_MS'] ? { LAB_WORKER_DRAIN_MS: process.env['LAB_WORKER_DRAIN_MS'] } : {}),
       ...(process.env['LAB_STAGE_TIMEOUT_MS'] ? { LAB_STAGE_TIMEOUT_MS: process.env['LAB_STAGE_TIMEOUT_MS'] } : {}),
     };
     child = spawn(process.execPath, ['--import', 'tsx', MAIN, 'worker', '--domain', domain], { env, cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -191,7 +207,8 @@ function superviseWorker(cfg: LabConfig, domain: DomainId, logger: Logger): { st
       await new Promise<void>((resolve) => {
         c.once('exit', () => resolve());
         c.kill('SIGTERM');
-        setTimeout(() => c.kill('SIGKILL'), 10_000).unref();
+        // The worker drains its running stage for LAB_WORKER_DRAIN_MS, then hands it back.
+        setTimeout(() => c.kill('SIGKILL'), drainMsFromEnv('LAB_WORKER_DRAIN_MS', DEFAULT_WORKER_DRAIN_MS) + 10_000).unref();
       });
     },
   };

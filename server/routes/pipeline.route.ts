@@ -194,7 +194,8 @@ export function registerPipelineRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps):
       const deadline = Date.now() + 10 * 60_000;
       let aborted = false;
       stream.onAbort(() => { aborted = true; });
-      while (!aborted && Date.now() < deadline) {
+      // Ends cleanly when the server shuts down: the client reconnects with Last-Event-ID.
+      while (!aborted && !deps.shutdown?.aborted && Date.now() < deadline) {
         const events = await jobRepository.eventsAfter(deps.control, job.id, after);
         for (const e of events) {
           await stream.writeSSE({ id: String(e.id), event: e.kind, data: JSON.stringify(e.data) });

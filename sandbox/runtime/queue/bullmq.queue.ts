@@ -1,4 +1,4 @@
-import { Queue, QueueEvents, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { Queue, QueueEvents, UnrecoverableError, WaitingError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DOMAIN_IDS, type DomainId } from '../../domains/domain-ids.ts';
 import { LabError, t } from '../../errors/index.ts';
@@ -29,7 +29,12 @@ export class BullQueue implements QueueDriver {
   private readonly resultListeners: { domains: readonly DomainId[]; handler: (r: DeliveryResult) => void }[] = [];
   private readonly reconnectListeners: (() => void)[] = [];
 
-  constructor(private readonly redisUrl: string, private readonly labPrefix: string) {
+  /**
+   * `drainMs`: when a consumer closes (the worker got SIGTERM), how long a running stage may still
+   * finish before it is stopped and handed back to the queue (waiting again, for any worker, without
+   * spending one of its attempts). Default 0: handed back at once.
+   */
+  constructor(private readonly redisUrl: string, private readonly labPrefix: string, private readonly options: { drainMs?: number } = {}) {
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null, lazyConnect: true, enableOfflineQueue: true });
     this.connection.on('error', () => { /* surfaced through ping() and health */ });
     // 'ready' comes on the first connection and again after every reconnection; only the later
@@ -134,7 +139,7 @@ export class BullQueue implements QueueDriver {
       } catch { /* not ours */ }
     });
     void subscriber.subscribe(this.cancelChannel).catch(() => undefined);
-    const worker = new Worker(domain, async (job: Job) => {
+    const worker = new Worker(domain, async (job: Job, token?: string) => {
       const data = job.data as { key: string; domain: DomainId; payload: unknown };
       const own = new AbortController();
       running.set(data.key, own);
@@ -147,6 +152,11 @@ export class BullQueue implements QueueDriver {
       } catch (e) {
         // A cancelled delivery is not retried.
         if (cancelled.has(data.key)) throw new UnrecoverableError(e instanceof Error ? e.message : String(e));
+        // Stopped because this worker is shutting down: handed back (waiting again), not a failed attempt.
+        if (aborter.signal.aborted && token !== undefined) {
+          await job.moveToWait(token);
+          throw new WaitingError();
+        }
         throw e;
       } finally {
         running.delete(data.key);
@@ -162,9 +172,17 @@ export class BullQueue implements QueueDriver {
     this.workers.add(worker);
     return {
       close: async () => {
-        aborter.abort();
         this.workers.delete(worker);
-        await worker.close();
+        // Take nothing new; let a running stage finish within the drain time, then stop it (handed back).
+        const closing = worker.close();
+        const drainMs = this.options.drainMs ?? 0;
+        if (running.size > 0 && drainMs > 0) {
+          let timer: NodeJS.Timeout | undefined;
+          await Promise.race([closing, new Promise<void>((resolve) => { timer = setTimeout(resolve, drainMs); })]);
+          clearTimeout(timer);
+        }
+        aborter.abort();
+        await closing;
         this.disconnect(connection);
         this.disconnect(subscriber);
       },

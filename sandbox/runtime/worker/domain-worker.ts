@@ -83,7 +83,9 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     try {
       const table = await executeStage(db, domain, parsed.data, { signal: ctx.signal, ...(opts.statementTimeoutMs !== undefined ? { statementTimeoutMs: opts.statementTimeoutMs } : {}) });
       log.info({ jobId: parsed.data.jobId, stageId: parsed.data.stageId, ms: Date.now() - started, cells: table.guard.cells, suppressed: table.guard.suppressed }, 'stage done');
-      return { ok: true, table };
+      // The time the stage ran here travels with the answer (the coordinator's stage-duration metric).
+      const answer = { ok: true as const, table, ms: Date.now() - started };
+      return answer;
     } catch (e) {
       // Stopped while running because the worker is shutting down: not an answer, the queue retries
       // it. Cancelled (the job was): answered as such (LAB-E073) and not retried.

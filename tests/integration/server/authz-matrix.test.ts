@@ -31,6 +31,9 @@ const only = (allowed: Partial<Record<Role, number>>, otherwise: number): Record
 
 const CASES: readonly Case[] = [
   { method: 'GET', path: '/api/health', url: () => '/api/health', expect: all(200, 200) },
+  { method: 'GET', path: '/api/ready', url: () => '/api/ready', expect: all(200, 200) },
+  // With a session, admins only (Cedar ops.metrics); a bearer token (LAB_METRICS_TOKEN) is tests/integration/server/ops.test.ts.
+  { method: 'GET', path: '/api/metrics', url: () => '/api/metrics', expect: only({ admin: 200 }, 403) },
   { method: 'GET', path: '/api/auth/me', url: () => '/api/auth/me', expect: all(200) },
   { method: 'GET', path: '/api/catalog', url: () => '/api/catalog', expect: all(200) },
   { method: 'GET', path: '/api/catalog/geography', url: () => '/api/catalog/geography', expect: all(200) },
