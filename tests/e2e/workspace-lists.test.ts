@@ -81,6 +81,18 @@ describe('workspace lists in the browser', () => {
     await table.waitFor({ timeout: 20_000 });
     expect(await table.textContent()).toContain('披露审查');
     await shot('job-detail-zh');
+    // The same table as a chart (ECharts, loaded now): bars by district, drawn on a canvas, with the note on suppressed cells.
+    await detail.getByTestId('view-chart').click();
+    const chart = detail.getByTestId('result-chart');
+    await chart.waitFor({ timeout: 20_000 });
+    expect(await chart.getAttribute('data-mode')).toBe('bar');
+    expect(Number(await chart.getAttribute('data-categories'))).toBeGreaterThan(1);
+    await chart.locator('canvas').first().waitFor();
+    const suppressed = Number(await chart.getAttribute('data-suppressed'));
+    expect(await detail.getByTestId('chart-note').textContent()).toContain(suppressed > 0 ? '不是 0' : '没有被抑制');
+    await shot('job-chart-zh');
+    await detail.getByTestId('view-table').click();
+    await table.waitFor();
     // The address opens the same job (a link to share or reload).
     await page.reload();
     await page.getByTestId('job-detail').getByTestId('result-table').waitFor({ timeout: 20_000 });

@@ -6,7 +6,7 @@ import { useCatalog, useGeography } from '../api/resources.ts';
 import type { ErrorBody } from '../api/types.ts';
 import { formatDecimal } from '../app/format.ts';
 import { useLang } from '../i18n/index.ts';
-import { ResultTable } from '../results/ResultTable.tsx';
+import { ResultView } from '../results/ResultView.tsx';
 import type { EditorDoc } from './model.ts';
 import type { RunState, StageError } from './useRun.ts';
 
@@ -93,7 +93,7 @@ export function RunPanel({ run, doc, onCancel, onShowNode }: { run: RunState; do
       )}
       {run.resultError && <Alert type="error" showIcon message={`${run.resultError.code} ${run.resultError.message}`} />}
       {run.result?.tables.map((tb) => (
-        <ResultTable key={tb.stageId} table={tb.table} title={titleOf(tb.stageId)} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
+        <ResultView key={tb.stageId} table={tb.table} title={titleOf(tb.stageId)} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
       ))}
     </div>
   );

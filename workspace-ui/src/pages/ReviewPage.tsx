@@ -14,7 +14,7 @@ import { useLang } from '../i18n/index.ts';
 import { levelOf } from '../officer/inbox.ts';
 import { ApprovalTimeline, RequestFacts } from '../officer/JobDrawer.tsx';
 import { ReasonModal } from '../officer/ReasonModal.tsx';
-import { ResultTable } from '../results/ResultTable.tsx';
+import { ResultView } from '../results/ResultView.tsx';
 
 type Decision = Exclude<ReviewState, 'pending'>;
 
@@ -132,7 +132,7 @@ function ReviewJob({ jobId, item, onDecided }: { jobId: string; item: InboxItem 
             {finished && !result.data && result.error === undefined && <div className="lab-center"><Spin /></div>}
             {result.data?.tables.length === 0 && <Empty description={t('review.noTables')} />}
             {result.data?.tables.map((tb) => (
-              <ResultTable key={tb.stageId} table={tb.table} title={t('review.tableTitle', { stage: tb.stageId, domain: t(`domain.${tb.domain}`, { defaultValue: tb.domain }) })} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
+              <ResultView key={tb.stageId} table={tb.table} title={t('review.tableTitle', { stage: tb.stageId, domain: t(`domain.${tb.domain}`, { defaultValue: tb.domain }) })} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
             ))}
           </div>
         </div>
