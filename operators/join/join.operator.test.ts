@@ -145,18 +145,31 @@ describe('join@1', () => {
     expect(firstError(t2)).toMatchObject({ code: 'LAB-E061', nodeId: 'j', field: 'inputs.right' });
   });
 
-  it('inputs from two domains validate (a later protocol may plan them) but the planner refuses them: LAB-E067 on the join node', () => {
-    const doc = {
-      specVersion: 1, name: 'cross',
-      nodes: [
-        { id: 'ten', op: 'source@1', params: { dataset: 'housing.tenancy' } },
-        { id: 'reg', op: 'source@1', params: { dataset: 'registry.person' } },
-        { id: 'unreg', op: 'join@1', inputs: { left: 'ten', right: 'reg' }, params: { type: 'anti', leftKey: 'tenant_id_number', rightKey: 'id_number' } },
-        { id: 'count', op: 'aggregate@1', inputs: { rows: 'unreg' }, params: { measures: [{ kind: 'count_persons' }] } },
-        { id: 'out', op: 'output@1', inputs: { table: 'count' }, params: {} },
-      ],
-    };
-    const p = valid(doc);
-    expect(() => planPipeline(p)).toThrow(expect.objectContaining({ code: 'LAB-E067', nodeId: 'unreg' }));
+  const crossDoc = (params: Record<string, unknown>) => ({
+    specVersion: 1, name: 'cross',
+    nodes: [
+      { id: 'ten', op: 'source@1', params: { dataset: 'housing.tenancy' } },
+      { id: 'reg', op: 'source@1', params: { dataset: 'registry.person' } },
+      { id: 'unreg', op: 'join@1', inputs: { left: 'ten', right: 'reg' }, params: { type: 'anti', leftKey: 'tenant_id_number', rightKey: 'id_number', ...params } },
+      { id: 'count', op: 'aggregate@1', inputs: { rows: 'unreg' }, params: { measures: [{ kind: 'count_persons' }] } },
+      { id: 'out', op: 'output@1', inputs: { table: 'count' }, params: {} },
+    ],
+  });
+
+  it('an anti join across two domains on ID numbers plans as a PSI membership step (receiver: the left domain) and a member node', () => {
+    const plan = planPipeline(valid(crossDoc({})));
+    const [step, stage] = plan.stages;
+    expect(step).toMatchObject({ kind: 'protocol', id: 'psi~unreg', protocol: 'psi-membership', receiver: 'housing', sender: 'registry', receiverKey: 'tenant_id_number', senderKey: 'id_number', after: [] });
+    expect(stage).toMatchObject({ kind: 'domain', domain: 'housing', after: ['psi~unreg'] });
+    if (stage?.kind !== 'domain') throw new Error('no stage');
+    expect(compileRel(stage.rel, '2026-06-30', { jobId: 'job1' }).sql).toContain(
+      'WHERE NOT EXISTS (SELECT 1 FROM "lab_psi_member" m WHERE m."job_id" = $1::text AND m."step_id" = $2::text AND m."item" = upper(btrim(s."tenant_id_number"::text)))');
+    expect(() => compileRel(stage.rel, '2026-06-30')).toThrow(/without its job/);
+  });
+
+  it('across domains: inner and left joins are LAB-E161 on params.type; keys that are not identifiers LAB-E160', () => {
+    expect(() => planPipeline(valid(crossDoc({ type: 'inner' })))).toThrow(expect.objectContaining({ code: 'LAB-E161', nodeId: 'unreg', field: 'params.type' }));
+    expect(() => planPipeline(valid(crossDoc({ type: 'left' })))).toThrow(expect.objectContaining({ code: 'LAB-E161', nodeId: 'unreg' }));
+    expect(() => planPipeline(valid(crossDoc({ leftKey: 'house_id', rightKey: 'household_id' })))).toThrow(expect.objectContaining({ code: 'LAB-E160', nodeId: 'unreg' }));
   });
 });

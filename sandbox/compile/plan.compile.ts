@@ -27,7 +27,15 @@ export interface CompileOptions {
    * so one person moves a sum by at most max(|lower|, |upper|).
    */
   readonly clampPerUnit?: Readonly<Record<string, readonly [number, number]>>;
+  /** The running job: `member` nodes read the members its protocol steps wrote (lab_psi_member). */
+  readonly jobId?: string;
 }
+
+/**
+ * How a key becomes a protocol item, the same on both sides of a step and in `member` nodes:
+ * text, trimmed, upper case (an ID number's check digit X, an address key's letters).
+ */
+export const protocolItemSql = (column: string) => `upper(btrim(${column}::text))`;
 
 /**
  * Compiles a relational plan into one parameterised SELECT (a CTE per plan node). Identifiers come
@@ -110,6 +118,15 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
           `SELECT ${list(input.columns, 's')}, t.${ident(r.column)} FROM ${ident(input.name)} s CROSS JOIN LATERAL (VALUES ${values.join(', ')}) AS t(${ident(r.column)}, ${ident('__hit')}) WHERE t.${ident('__hit')}`);
         break;
       }
+      case 'member': {
+        const input = visit(r.input);
+        if (options.jobId === undefined) throw new Error('a member node compiled without its job');
+        const job = params.add(options.jobId, 'text');
+        const step = params.add(r.stepId, 'text');
+        out = emit(input.columns,
+          `SELECT ${list(input.columns, 's')} FROM ${ident(input.name)} s WHERE ${r.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${ident('lab_psi_member')} m WHERE m.${ident('job_id')} = ${job} AND m.${ident('step_id')} = ${step} AND m.${ident('item')} = ${protocolItemSql(`s.${ident(r.key)}`)})`);
+        break;
+      }
       case 'union': {
         const parts = r.inputs.map((x) => `SELECT ${list(r.columns)} FROM ${ident(visit(x).name)}`);
         out = emit(r.columns, parts.join(' UNION ALL '));
@@ -170,4 +187,20 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
 
   const top = visit(root);
   return { sql: `WITH ${ctes.join(',\n')}\nSELECT ${list(top.columns)} FROM ${ident(top.name)}`, parameters: params.values };
+}
+
+/**
+ * The distinct protocol items of a relation's key column, non-null, in a stable order: one side's
+ * input to a PSI step (it never leaves the domain; only blinded points do).
+ */
+export function compileProtocolItems(root: Rel, key: string, asOf: string, options: CompileOptions = {}): CompiledQuery {
+  const inner = compileRel(root, asOf, options);
+  const item = protocolItemSql(ident(key));
+  return { sql: `SELECT DISTINCT ${item} AS ${ident('item')} FROM (${inner.sql}) q WHERE ${ident(key)} IS NOT NULL ORDER BY 1`, parameters: inner.parameters };
+}
+
+/** The distinct privacy units of a relation (a follow-up list's rows), as text, sorted. */
+export function compileUnits(root: Rel, unitColumn: string, asOf: string, options: CompileOptions = {}): CompiledQuery {
+  const inner = compileRel(root, asOf, options);
+  return { sql: `SELECT DISTINCT ${ident(unitColumn)}::text AS ${ident('unit')} FROM (${inner.sql}) q WHERE ${ident(unitColumn)} IS NOT NULL ORDER BY 1`, parameters: inner.parameters };
 }

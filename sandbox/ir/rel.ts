@@ -16,7 +16,12 @@ export type Rel =
   /** One output row per input row and matching tag: the input's columns plus `column` holding the tag id. */
   | { readonly kind: 'tag'; readonly input: Rel; readonly column: string; readonly tags: readonly TagRule[] }
   /** The rows of every input, one after the other (UNION ALL), with the given columns (all inputs have them). */
-  | { readonly kind: 'union'; readonly inputs: readonly Rel[]; readonly columns: readonly string[] };
+  | { readonly kind: 'union'; readonly inputs: readonly Rel[]; readonly columns: readonly string[] }
+  /**
+   * The input rows whose key is (`negate`: is not) among the members a protocol step wrote into this
+   * domain's `lab_psi_member` for the running job (sandbox/plan: cross-domain semi/anti joins).
+   */
+  | { readonly kind: 'member'; readonly input: Rel; readonly key: string; readonly stepId: string; readonly negate: boolean };
 
 /** A tag of the tag library as the plan holds it: its id (a value, bound as a parameter) and its checked rule. */
 export interface TagRule {
@@ -42,13 +47,30 @@ export const rel = {
     Object.freeze({ kind: 'aggregate', input, keys, groupingSets, measures, unitColumn, unitUnique }),
   tag: (input: Rel, column: string, tags: readonly TagRule[]): Rel => Object.freeze({ kind: 'tag', input, column, tags }),
   union: (inputs: readonly Rel[], columns: readonly string[]): Rel => Object.freeze({ kind: 'union', inputs, columns }),
+  member: (input: Rel, key: string, stepId: string, negate: boolean): Rel => Object.freeze({ kind: 'member', input, key, stepId, negate }),
 };
+
+/** The protocol steps whose members a plan reads (its `member` nodes), in order of appearance. */
+export function memberSteps(r: Rel): string[] {
+  const out = new Set<string>();
+  const walk = (x: Rel): void => {
+    switch (x.kind) {
+      case 'scan': return;
+      case 'member': out.add(x.stepId); walk(x.input); return;
+      case 'filter': case 'derive': case 'exists': case 'aggregate': case 'tag': walk(x.input); return;
+      case 'join': walk(x.left); walk(x.right); return;
+      case 'union': for (const i of x.inputs) walk(i); return;
+    }
+  };
+  walk(r);
+  return [...out];
+}
 
 /** The domain every scan under a node reads; undefined when they differ (a cross-domain plan). */
 export function domainOf(r: Rel): DomainId | undefined {
   switch (r.kind) {
     case 'scan': return r.domain;
-    case 'filter': case 'derive': case 'exists': case 'aggregate': case 'tag': return domainOf(r.input);
+    case 'filter': case 'derive': case 'exists': case 'aggregate': case 'tag': case 'member': return domainOf(r.input);
     case 'join': {
       const l = domainOf(r.left);
       return l !== undefined && l === domainOf(r.right) ? l : undefined;

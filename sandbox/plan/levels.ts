@@ -61,6 +61,12 @@ export function planReads(plan: Plan): PlanReads {
         for (const c of r.rightColumns) cols.set(c.as, right.get(c.from) ?? 4);
         return cols;
       }
+      case 'member': {
+        // Using the key to match across domains is using it (an identifier: the level it has).
+        const cols = walk(r.input);
+        use(cols.get(r.key) ?? 4);
+        return cols;
+      }
       case 'tag': {
         const cols = new Map(walk(r.input));
         let l = 1;
@@ -87,7 +93,14 @@ export function planReads(plan: Plan): PlanReads {
 
   for (const s of plan.stages) {
     if (s.kind === 'domain') walk(s.rel);
-    else for (const d of s.domains) domains.add(d);
+    else if (s.kind === 'follow-up') walk(s.rel);
+    else {
+      for (const d of s.domains) domains.add(d);
+      const r = walk(s.receiverRel);
+      const x = walk(s.senderRel);
+      use(r.get(s.receiverKey) ?? 4);
+      use(x.get(s.senderKey) ?? 4);
+    }
   }
   return { maxLevel: max, domains: [...domains].sort() };
 }

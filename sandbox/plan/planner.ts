@@ -1,7 +1,7 @@
 import type { DomainId } from '../domains/domain-ids.ts';
 import { LabError, t } from '../errors/index.ts';
-import { domainOf, type Rel } from '../ir/rel.ts';
-import type { AggregateTable, PortValue } from '../pipeline/relation.ts';
+import { domainOf, memberSteps, rel, type Rel } from '../ir/rel.ts';
+import type { AggregateTable, PortValue, RelColumn, RowsRelation } from '../pipeline/relation.ts';
 import type { ValidPipeline } from '../pipeline/validate.ts';
 
 /** SQL that runs inside one domain and yields one aggregate table (guarded there before it leaves). */
@@ -14,20 +14,52 @@ export interface DomainStage {
   readonly title: string | undefined;
   readonly table: AggregateTable;
   readonly rel: Rel;
+  /** Protocol steps that must have ended before this stage runs (their members are read here). */
+  readonly after: readonly string[];
 }
 
 /**
- * Where two domains meet. The encrypted-join work fills this in (PSI, homomorphic aggregation);
- * until then the planner refuses such pipelines with LAB-E067.
+ * A row-level list kept inside its domain (I6): the distinct privacy units of `rel` written to the
+ * domain's follow-up outbox, visible to that domain's stewards only. Only its guarded count leaves.
+ */
+export interface FollowUpStage {
+  readonly kind: 'follow-up';
+  /** The follow-up node's id. */
+  readonly id: string;
+  readonly domain: DomainId;
+  readonly title: string;
+  readonly rel: Rel;
+  readonly unitColumn: string;
+  readonly unitKind: 'person' | 'house' | 'event';
+  readonly datasets: readonly string[];
+  readonly after: readonly string[];
+}
+
+/**
+ * Where two domains meet: a semi or anti join across domains on an identifier becomes a PSI step.
+ * The receiver (the left input's domain) learns which of its rows' keys the sender (the right
+ * input's domain) holds and writes them into its own `lab_psi_member`; the sender learns the size
+ * of the receiver's list; the coordinator relays blinded points only (docs/protocols.md).
  */
 export interface ProtocolStep {
   readonly kind: 'protocol';
+  /** `psi~<join node id>`: `~` never occurs in a node id, so a step never shares an output's id. */
   readonly id: string;
   readonly protocol: 'psi-cardinality' | 'psi-membership' | 'psi-grouped-sum';
+  /** Receiver first, then sender. */
   readonly domains: readonly DomainId[];
+  readonly nodeId: string;
+  readonly receiver: DomainId;
+  readonly sender: DomainId;
+  /** Each side's rows, planned inside its own domain. */
+  readonly receiverRel: Rel;
+  readonly senderRel: Rel;
+  readonly receiverKey: string;
+  readonly senderKey: string;
+  readonly after: readonly string[];
 }
 
-export type Stage = DomainStage | ProtocolStep;
+export type Stage = DomainStage | FollowUpStage | ProtocolStep;
 
 export interface Plan {
   readonly stages: readonly Stage[];
@@ -35,8 +67,57 @@ export interface Plan {
   readonly datasets: readonly string[];
 }
 
+/** The step id of a cross-domain join node. */
+export const protocolStepId = (nodeId: string) => `psi~${nodeId}`;
+export const isProtocolStepId = (id: string) => id.startsWith('psi~');
+
+/** May this column take part in a cross-domain match? ID numbers, and houses' normalised address keys. */
+function protocolKeyKind(c: RelColumn): 'id_number' | 'address_key' | undefined {
+  if (c.semantic === 'id_number') return 'id_number';
+  if (c.semantic === 'address' && c.name === 'address_key') return 'address_key';
+  return undefined;
+}
+
+/**
+ * A join whose inputs are in two domains: a semi/anti join on identifiers becomes a protocol step
+ * and the left side a `member` node; anything else is refused (LAB-E161, LAB-E160).
+ */
+function crossDomainJoin(nodeId: string, r: Extract<Rel, { kind: 'join' }>, left: RowsRelation, right: RowsRelation): { step: ProtocolStep; rel: Rel } {
+  const receiver = domainOf(r.left);
+  const sender = domainOf(r.right);
+  if (!receiver || !sender) {
+    throw new LabError('LAB-E067', { detail: t('关联的某一侧本身跨了部门；请先在各部门内分别整理', 'one side of this join already spans departments; prepare each side inside its own department first'), nodeId });
+  }
+  if (r.joinType !== 'semi' && r.joinType !== 'anti') {
+    throw new LabError('LAB-E161', {
+      detail: t(`跨部门（${receiver} 与 ${sender}）只能做“存在匹配”或“不存在匹配”，不能做${r.joinType === 'inner' ? '内连接' : '左连接'}：明细不能带到另一部门`,
+        `across departments (${receiver} and ${sender}) only semi and anti joins are possible, not ${r.joinType}: no row may be brought into another department`),
+      hint: t('把类型改为 semi（存在匹配）或 anti（不存在匹配）；需要对方的数值时请用加密求和协议', 'Set the type to semi or anti; for the other side\u2019s values an encrypted-sum protocol is needed'),
+      nodeId, field: 'params.type',
+    });
+  }
+  const lk = left.columns.find((c) => c.name === r.leftKey);
+  const rk = right.columns.find((c) => c.name === r.rightKey);
+  const lKind = lk && protocolKeyKind(lk);
+  const rKind = rk && protocolKeyKind(rk);
+  if (!lKind || lKind !== rKind) {
+    throw new LabError('LAB-E160', {
+      detail: t(`跨部门匹配的键须同为身份号码或同为标准地址编码（${r.leftKey} / ${r.rightKey}）`, `keys of a cross-department match must both be ID numbers or both normalised address keys (${r.leftKey} / ${r.rightKey})`),
+      nodeId, field: lKind ? 'params.rightKey' : 'params.leftKey',
+    });
+  }
+  const id = protocolStepId(nodeId);
+  const step: ProtocolStep = {
+    kind: 'protocol', id, protocol: 'psi-membership', domains: [receiver, sender], nodeId, receiver, sender,
+    receiverRel: r.left, senderRel: r.right, receiverKey: r.leftKey, senderKey: r.rightKey,
+    after: [...new Set([...memberSteps(r.left), ...memberSteps(r.right)])],
+  };
+  return { step, rel: rel.member(r.left, r.leftKey, id, r.joinType === 'anti') };
+}
+
 export function planPipeline(p: ValidPipeline): Plan {
   const memo = new Map<string, Record<string, Rel>>();
+  const steps = new Map<string, ProtocolStep>();
   const planNode = (id: string): Record<string, Rel> => {
     const cached = memo.get(id);
     if (cached) return cached;
@@ -51,14 +132,21 @@ export function planPipeline(p: ValidPipeline): Plan {
       inputs[port] = r;
       inferredInputs[port] = v;
     }
-    const out = n.op.plan({ nodeId: id, params: n.params, inputs, inferredInputs });
-    for (const r of Object.values(out)) {
-      if (domainOf(r) === undefined) {
-        throw new LabError('LAB-E067', {
-          detail: t('该节点关联了两个部门的数据；跨部门碰撞需通过加密协议（PSI）完成', 'this node joins data of two departments; cross-department matching must go through an encrypted protocol (PSI)'),
-          nodeId: id,
-        });
+    const out: Record<string, Rel> = { ...n.op.plan({ nodeId: id, params: n.params, inputs, inferredInputs }) };
+    for (const [port, r] of Object.entries(out)) {
+      if (domainOf(r) !== undefined) continue;
+      const left = inferredInputs['left'];
+      const right = inferredInputs['right'];
+      if (r.kind === 'join' && left?.kind === 'rows' && right?.kind === 'rows') {
+        const { step, rel: member } = crossDomainJoin(id, r, left, right);
+        steps.set(step.id, step);
+        out[port] = member;
+        continue;
       }
+      throw new LabError('LAB-E067', {
+        detail: t('该节点关联了两个部门的数据；跨部门碰撞需通过加密协议（PSI）完成', 'this node joins data of two departments; cross-department matching must go through an encrypted protocol (PSI)'),
+        nodeId: id,
+      });
     }
     memo.set(id, out);
     return out;
@@ -66,18 +154,56 @@ export function planPipeline(p: ValidPipeline): Plan {
 
   const stages: Stage[] = [];
   const datasets = new Set<string>();
+  const used = new Set<string>();
+  const need = (after: readonly string[]) => {
+    for (const s of after) {
+      if (used.has(s)) continue;
+      const step = steps.get(s);
+      if (!step) throw new Error(`plan reads the members of unknown step ${s}`);
+      need(step.after);
+      used.add(s);
+    }
+  };
   for (const n of p.nodes) {
     if (n.op.category !== 'output') continue;
-    const src = n.inputs['table'];
-    if (!src) continue;
-    const rel = planNode(src.node)[src.port];
-    const table = p.byId.get(src.node)?.outputs[src.port];
+    const tableSrc = n.inputs['table'];
+    const rowsSrc = n.inputs['rows'];
+    if (rowsSrc) {
+      const rel = planNode(rowsSrc.node)[rowsSrc.port];
+      const rows = p.byId.get(rowsSrc.node)?.outputs[rowsSrc.port];
+      if (!rel || !rows || rows.kind !== 'rows') throw new Error(`follow-up ${n.node.id} has no rows`);
+      const domain = domainOf(rel);
+      if (!domain) throw new Error('cross-domain plan slipped through');
+      for (const d of rows.datasets) datasets.add(d);
+      const after = memberSteps(rel);
+      need(after);
+      const title = (n.params as { title?: string }).title ?? n.node.id;
+      stages.push({ kind: 'follow-up', id: n.node.id, domain, title, rel, unitColumn: rows.unit.column, unitKind: rows.unit.kind, datasets: rows.datasets, after });
+      continue;
+    }
+    if (!tableSrc) continue;
+    const rel = planNode(tableSrc.node)[tableSrc.port];
+    const table = p.byId.get(tableSrc.node)?.outputs[tableSrc.port];
     if (!rel || !table || table.kind !== 'table') throw new Error(`output ${n.node.id} has no table`);
     const domain = domainOf(rel);
     if (!domain) throw new Error('cross-domain plan slipped through');
     for (const d of table.datasets) datasets.add(d);
     const title = (n.params as { title?: string }).title;
-    stages.push({ kind: 'domain', id: n.node.id, domain, outputNodeId: n.node.id, title, table, rel });
+    const after = memberSteps(rel);
+    need(after);
+    stages.push({ kind: 'domain', id: n.node.id, domain, outputNodeId: n.node.id, title, table, rel, after });
   }
-  return { stages, datasets: [...datasets].sort() };
+  // Protocol steps first, each after the steps it reads (a topological order), then the stages.
+  const ordered: ProtocolStep[] = [];
+  const placed = new Set<string>();
+  const place = (id: string) => {
+    if (placed.has(id)) return;
+    const step = steps.get(id);
+    if (!step) return;
+    for (const a of step.after) place(a);
+    placed.add(id);
+    ordered.push(step);
+  };
+  for (const id of used) place(id);
+  return { stages: [...ordered, ...stages], datasets: [...datasets].sort() };
 }

@@ -242,18 +242,18 @@ describe('limits', () => {
 });
 
 describe('domains', () => {
-  it('a join across two domains → LAB-E067 on the join node, from the planner, at validation already', async () => {
+  it('an inner join across two domains → LAB-E161 on the join node, from the planner, at validation already', async () => {
     const body = JSON.stringify({
       specVersion: 1, name: 'tenants missing from the registry',
       nodes: [
         { id: 'ten', op: 'source@1', params: { dataset: 'housing.tenancy' } },
         { id: 'reg', op: 'source@1', params: { dataset: 'registry.person' } },
-        { id: 'unreg', op: 'join@1', inputs: { left: 'ten', right: 'reg' }, params: { type: 'anti', leftKey: 'tenant_id_number', rightKey: 'id_number' } },
+        { id: 'unreg', op: 'join@1', inputs: { left: 'ten', right: 'reg' }, params: { type: 'inner', leftKey: 'tenant_id_number', rightKey: 'id_number' } },
         { id: 'count', op: 'aggregate@1', inputs: { rows: 'unreg' }, params: { measures: [{ kind: 'count_persons' }] } },
         { id: 'out', op: 'output@1', inputs: { table: 'count' }, params: {} },
       ],
     });
-    await expectRefused(body, { code: 'LAB-E067', nodeId: 'unreg' });
+    await expectRefused(body, { code: 'LAB-E161', nodeId: 'unreg', field: 'params.type' });
   });
 });
 
