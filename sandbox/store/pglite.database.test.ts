@@ -13,7 +13,7 @@ describe('PGlite handle (embedded mode)', () => {
 
   it('applies multi-statement migrations, copies rows in, parses values like postgres.js, and reopens', async () => {
     const db = await openPGlite<Record<string, never>>('civil', join(dir, 'civil'));
-    expect(await migrate(db, DOMAIN_MIGRATIONS.civil)).toEqual(['0001-initial', '0002-release-ledger', '0003-ledger-suppressed-cells']);
+    expect(await migrate(db, DOMAIN_MIGRATIONS.civil)).toEqual(['0001-initial', '0002-release-ledger', '0003-ledger-suppressed-cells', '0004-psi']);
     const n = await db.copyIn('death', ['id_number', 'death_date', 'district_code'], (async function* () {
       yield '440104195001010011\t2026-01-02\t440104\n';
       yield '440104195001010022\t2026-02-03\t440104\n';

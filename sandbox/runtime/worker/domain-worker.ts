@@ -7,6 +7,8 @@ import type { Database } from '../../store/database.ts';
 import { migrate } from '../../store/migrate.ts';
 import { LabError, isLabError, t } from '../../errors/index.ts';
 import { CANCELLED, type Consumer, type QueueDriver } from '../queue/queue-driver.ts';
+import type { FollowUpReadOutcome } from './follow-up.ts';
+import { closeAllPsiSessions, handleProtocolMessage, type PsiOutcome } from './psi-step.ts';
 import { executeStage } from './stage-executor.ts';
 import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
 
@@ -76,7 +78,10 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
 
   // Stages: user errors (a bad pipeline, a table that cannot be released) are answers, not retries;
   // anything else is thrown so the queue retries it with backoff.
-  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome> => {
+  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PsiOutcome | FollowUpReadOutcome> => {
+    // Protocol steps (PSI) and stewards' follow-up reads (psi-step.ts, follow-up.ts).
+    const protocol = await handleProtocolMessage(db, domain, msg.payload, ctx.signal, log);
+    if (protocol !== undefined) return protocol;
     const parsed = stagePayloadSchema.safeParse(msg.payload);
     if (!parsed.success) return { ok: false, error: { code: 'LAB-E003', zh: '阶段消息格式错误', en: 'malformed stage message' } };
     const started = Date.now();
@@ -103,6 +108,7 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     workerId,
     async stop() {
       await consumer.close();
+      await closeAllPsiSessions();
       clearInterval(timer);
       log.info('domain worker stopped');
     },

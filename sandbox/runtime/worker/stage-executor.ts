@@ -5,7 +5,7 @@ import type { StaffGuardParams } from '../../disclosure/guard-params.ts';
 import type { ReleasedTable } from '../../disclosure/released-table.ts';
 import { LabError, t } from '../../errors/index.ts';
 import { FINGERPRINT_COLUMN, compileRel } from '../../compile/plan.compile.ts';
-import { planPipeline, type DomainStage } from '../../plan/planner.ts';
+import { planPipeline, type DomainStage, type FollowUpStage } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
 import { dpClampBounds, releaseWithDp, type GeoUnitRow } from '../../disclosure/dp-release.ts';
@@ -33,10 +33,17 @@ export const DEFAULT_STATEMENT_TIMEOUT_MS = 120_000;
  * coordinator with nothing but the document. A stage addressed to another domain is refused.
  */
 export function stageFor(domain: DomainId, payload: StagePayload): DomainStage {
+  const stage = anyStageFor(domain, payload);
+  if (stage.kind !== 'domain') throw new LabError('LAB-E004', { detail: t(`阶段 ${payload.stageId} 不是统计表`, `stage ${payload.stageId} is not a table`) });
+  return stage;
+}
+
+/** `stageFor`, also for follow-up lists. */
+export function anyStageFor(domain: DomainId, payload: StagePayload): DomainStage | FollowUpStage {
   const v = validatePipeline(payload.pipeline);
   if (!v.ok) throw v.errors[0] ?? new LabError('LAB-E003');
   const stage = planPipeline(v.pipeline).stages.find((s) => s.id === payload.stageId);
-  if (!stage || stage.kind !== 'domain') {
+  if (!stage || stage.kind === 'protocol') {
     throw new LabError('LAB-E004', { detail: t(`流程中没有阶段 ${payload.stageId}`, `the pipeline has no stage ${payload.stageId}`) });
   }
   if (stage.domain !== domain) {
@@ -57,9 +64,10 @@ export async function snapshotDate(db: Database): Promise<string> {
  * Runs a stage's aggregate query in a read-only transaction with a statement timeout. The rows it
  * returns are pre-guard: they never leave the worker (tests read them only through this function).
  */
-export async function runStageQuery(db: Database, stage: DomainStage, options: StageRunOptions & { fingerprintKey?: string; clampPerUnit?: Record<string, readonly [number, number]> } = {}): Promise<RawRow[]> {
+export async function runStageQuery(db: Database, stage: DomainStage, options: StageRunOptions & { fingerprintKey?: string; clampPerUnit?: Record<string, readonly [number, number]>; jobId?: string } = {}): Promise<RawRow[]> {
   const asOf = await snapshotDate(db);
   const q = compileRel(stage.rel, asOf, {
+    ...(options.jobId !== undefined ? { jobId: options.jobId } : {}),
     ...(options.fingerprintKey !== undefined ? { fingerprintKey: options.fingerprintKey } : {}),
     ...(options.clampPerUnit !== undefined ? { clampPerUnit: options.clampPerUnit } : {}),
   });
@@ -81,6 +89,8 @@ export async function runStageQuery(db: Database, stage: DomainStage, options: S
 
 export interface StageRunOptions {
   readonly statementTimeoutMs?: number;
+  /** The job whose protocol steps' members the stage reads (`member` nodes). */
+  readonly jobId?: string;
   /** Aborting it cancels the running query (Postgres) and refuses to start or release (LAB-E073). */
   readonly signal?: AbortSignal;
 }
@@ -93,7 +103,13 @@ export interface StageRunOptions {
  * (the same contributors under other keys).
  */
 export async function executeStage(db: Database, domain: DomainId, payload: StagePayload, options: StageRunOptions = {}): Promise<ReleasedTable> {
-  const stage = stageFor(domain, payload);
+  const stage = anyStageFor(domain, payload);
+  if (stage.kind === 'follow-up') {
+    if (payload.dp) throw new LabError('LAB-E165', { detail: t('差分隐私发布不能生成随访名单', 'a differentially private run cannot write a follow-up list'), nodeId: stage.id });
+    const { executeFollowUp } = await import('./follow-up.ts');
+    return executeFollowUp(db, stage, payload.jobId, payload.guard, options.signal);
+  }
+  options = { ...options, jobId: payload.jobId };
   if (payload.dp) {
     // Researchers: noise inside the domain, over the public domain of every grouping set; the
     // pre-noise counts never leave. No release ledger: DP composes by its budget instead.
