@@ -10,6 +10,8 @@ import { validatePipeline, type ValidPipeline } from '../../sandbox/pipeline/val
 import type { DeliveryResult, QueueDriver, StageMessage } from '../../sandbox/runtime/queue/queue-driver.ts';
 import type { StageOutcome } from '../../sandbox/runtime/worker/stage-outcome.ts';
 import type { StagePayload } from '../../sandbox/runtime/worker/stage-executor.ts';
+import { isProtocolStepId } from '../../sandbox/plan/planner.ts';
+import { advanceJob, endSteps, hasProtocolSteps, parseStepDeliveryKey, recoverSteps, relayProtocolSteps, waitingOnSteps, withoutSteps } from './protocol-step.service.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, JobState } from '../db/control.schema.ts';
 import { budgetRepository } from '../repositories/budget.repository.ts';
@@ -105,7 +107,7 @@ export async function readResult(db: Db, user: SessionUser, id: string) {
   if (job.state !== 'succeeded') {
     throw new LabError('LAB-E071', { detail: t(`任务状态为 ${job.state}`, `the job is ${job.state}`) });
   }
-  const rows = await jobRepository.results(db, job.id);
+  const rows = withoutSteps(await jobRepository.results(db, job.id));
   await auditTrailOf(db).append({
     actor: userActor(user), action: 'job.result.read', resource: { type: 'job', id: job.id }, decision: decision?.decision ?? null,
     policyVersion: decision?.policyVersion ?? null, pipelineHash: job.spec_hash, detail: { tables: rows.length },
@@ -140,7 +142,6 @@ export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pi
   const row = await pipelineFor(db, user, pipelineId);
   const p = validOrThrow(row.spec);
   const plan = planPipeline(p);
-  for (const s of plan.stages) if (s.kind !== 'domain') throw new LabError('LAB-E067');
   const reads = planReads(plan);
   const engine = await activePolicy(db);
   const decision = engine.decide(principalOf(user), 'pipeline.run', pipelineResource(pipelineId, row.owner_id, reads));
@@ -159,7 +160,8 @@ export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pi
   const hash = specHash(p.spec);
   const boundHash = runBinding({ specHash: hash, guard, datasets: plan.datasets, policyVersion: engine.version, policyHash: engine.hash, requesterId: user.id, projectId, epsilon });
   const state: JobState = decision.decision === 'allow' ? 'queued' : 'awaiting_approval';
-  const stages = plan.stages.map((s) => ({ id: s.id, domain: s.kind === 'domain' ? s.domain : '' }));
+  // A protocol step is kept as a stage row under its receiver's domain (its progress in `result`).
+  const stages = plan.stages.map((s) => ({ id: s.id, domain: s.kind === 'protocol' ? s.receiver : s.domain }));
   await jobRepository.create(db, {
     id: jobId, pipelineId, ownerId: user.id, spec: p.spec, specHash: hash, state,
     requesterRole: user.role, policyVersion: engine.version, decision, boundHash,
@@ -205,7 +207,9 @@ export async function dispatch(db: Db, queue: QueueDriver, jobId: string): Promi
       return;
     }
   }
-  for (const msg of await stageMessages(db, job)) await queue.enqueue(msg, STAGE_DELIVERY);
+  // With protocol steps: the steps first, each stage once the steps it reads are done.
+  if (hasProtocolSteps(job.spec)) await advanceJob(db, queue, jobId, await stageMessages(db, job));
+  else for (const msg of await stageMessages(db, job)) await queue.enqueue(msg, STAGE_DELIVERY);
 }
 
 /** How a stage is delivered: operational failures are retried twice, after 1 s and 2 s. */
@@ -220,7 +224,7 @@ async function stageMessages(db: Db, job: JobRow): Promise<StageMessage[]> {
   const engine = await policyVersion(db, job.policy_version ?? 1);
   const researcher = job.requester_role === 'researcher';
   const guard = researcher ? engine.params.researcher : engine.params.staff;
-  const stages = await jobRepository.stages(db, job.id);
+  const stages = (await jobRepository.stages(db, job.id)).filter((s) => !isProtocolStepId(s.stage_id));
   // The job's ε is shared evenly by its stages (each output table is a separate release).
   const perStage = job.epsilon ? formatRational(div(parseRational(job.epsilon, 'epsilon', 'LAB-E120'), rational(BigInt(Math.max(1, stages.length))))) : undefined;
   const dp = researcher && perStage ? { epsilon: perStage, mechanism: engine.params.dp.mechanism } : undefined;
@@ -236,8 +240,10 @@ async function stageMessages(db: Db, job: JobRow): Promise<StageMessage[]> {
 /** Tells the queue to drop or stop every stage of a (cancelled) job, in whichever domain it is. */
 export async function cancelStages(db: Db, queue: QueueDriver, jobId: string): Promise<void> {
   for (const s of await jobRepository.stages(db, jobId)) {
-    if (isDomainId(s.domain)) await queue.cancel(s.domain, `${jobId}.${s.stage_id}`);
+    if (isDomainId(s.domain) && !isProtocolStepId(s.stage_id)) await queue.cancel(s.domain, `${jobId}.${s.stage_id}`);
   }
+  // Protocol steps: their deliveries stopped, sessions wiped and members deleted in the domains.
+  if (hasProtocolSteps((await jobRepository.find(db, jobId))?.spec)) await endSteps(db, queue, jobId);
 }
 
 /** Waits before each new try of recording a stage's answer while the control database is unreachable. */
@@ -251,7 +257,13 @@ const RECORD_RETRY_MS = [500, 1000, 2000, 4000, 8000, 15000] as const;
  * after that the stage stays open and the recovery sweep (`keepJobsRecovered`) asks the queue again.
  */
 export async function listenForResults(db: Db, queue: QueueDriver, logger: Logger): Promise<void> {
+  await relayProtocolSteps(db, queue, logger, async (jobId) => {
+    const job = await jobRepository.find(db, jobId);
+    return job ? stageMessages(db, job) : [];
+  });
   await queue.onResult(DOMAIN_IDS, (r: DeliveryResult) => {
+    // Protocol step phases are relayed by protocol-step.service; follow-up reads answer their caller.
+    if (parseStepDeliveryKey(r.key) || r.key.startsWith('followup.')) return;
     const dot = r.key.lastIndexOf('.');
     if (dot < 0) return;
     const jobId = r.key.slice(0, dot);
@@ -277,6 +289,11 @@ export async function listenForResults(db: Db, queue: QueueDriver, logger: Logge
       try {
         const done = await record();
         logger.info({ jobId, stageId, domain: r.domain, ok, state: done.state, recorded: done.recorded }, 'stage result recorded');
+        // The job is over: the domains of its protocol steps delete its members.
+        if (done.recorded && done.state !== 'running') {
+          const job = await jobRepository.find(db, jobId);
+          if (job && hasProtocolSteps(job.spec)) await endSteps(db, queue, jobId);
+        }
       } catch (e) {
         const wait = RECORD_RETRY_MS[n];
         if (wait === undefined) {
@@ -326,9 +343,13 @@ export async function recoverJobs(db: Db, queue: QueueDriver, logger: Logger): P
       continue;
     }
     const sent: { enqueued: string[]; redelivered: string[] } = { enqueued: [], redelivered: [] };
+    // Protocol steps restart from scratch when stalled; stages still waiting for a step stay unsent.
+    const withSteps = hasProtocolSteps(job.spec);
+    const waiting = withSteps ? await waitingOnSteps(db, jobId) : new Set<string>();
+    if (withSteps) sent.enqueued.push(...(await recoverSteps(db, queue, logger, jobId, stageIds)));
     for (const msg of await stageMessages(db, job)) {
       const stageId = msg.key.slice(jobId.length + 1);
-      if (!stageIds.has(stageId)) continue;
+      if (!stageIds.has(stageId) || waiting.has(stageId)) continue;
       const outcome = await queue.resume(msg, STAGE_DELIVERY);
       if (outcome === 'pending') pending++;
       else sent[outcome].push(stageId);
