@@ -15,12 +15,12 @@ import { registerAuthRoutes } from './routes/auth.route.ts';
 import { registerBudgetRoutes } from './routes/budget.route.ts';
 import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
-import { registerFollowUpRoutes } from './routes/follow-up.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
 import { registerJobListRoutes } from './routes/job-list.route.ts';
 import { registerOperatorRoutes } from './routes/operator.route.ts';
 import { registerPipelineRoutes } from './routes/pipeline.route.ts';
+import { PHOTO_BODY_LIMIT, registerPhotoRoutes } from './routes/photo.route.ts';
 import { registerOpsRoutes } from './routes/ops.route.ts';
 import { registerPolicyRoutes } from './routes/policy.route.ts';
 import { primeAuth } from './services/auth.service.ts';
@@ -57,7 +57,8 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
     xContentTypeOptions: 'nosniff',
   }));
   if (deps.shutdown) app.use('*', draining({ signal: deps.shutdown, allow: ['/api/health', '/api/ready'] }));
-  app.use('*', bodyLimit({ maxBytes: 256 * 1024 }));
+  // 256 KB, except the photo upload (its own limit, still checked before the body is read).
+  app.use('*', bodyLimit({ maxBytes: 256 * 1024, routes: [PHOTO_BODY_LIMIT] }));
   app.use('/api/*', session({ control: deps.control, ttlMs, skip: ['/api/health', '/api/ready'] }));
   app.use('/api/*', csrf({ exempt: ['/api/auth/login'] }));
   app.use('/api/auth/login', loginRateLimit(deps.config.loginRateLimit ?? {}));
@@ -71,9 +72,9 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerApprovalRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerBudgetRoutes(app, deps);
-  registerFollowUpRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerOperatorRoutes(app, deps);
+  registerPhotoRoutes(app, deps);
   registerDocsRoutes(app);
   registerHomeRoutes(app);
 

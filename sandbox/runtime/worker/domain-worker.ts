@@ -7,8 +7,7 @@ import type { Database } from '../../store/database.ts';
 import { migrate } from '../../store/migrate.ts';
 import { LabError, isLabError, t } from '../../errors/index.ts';
 import { CANCELLED, type Consumer, type QueueDriver } from '../queue/queue-driver.ts';
-import type { FollowUpReadOutcome } from './follow-up.ts';
-import { closeAllPsiSessions, handleProtocolMessage, type PsiOutcome } from './psi-step.ts';
+import { intakePhoto, isPhotoMessage, photoPayloadSchema, type FaceAnalyser, type PhotoOutcome } from './photo-intake.ts';
 import { executeStage } from './stage-executor.ts';
 import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
 
@@ -37,6 +36,14 @@ export interface DomainWorkerOptions {
   readonly logger: Logger;
   /** Statement timeout of a stage's query (default 120 s); a stage over it fails with LAB-E070. */
   readonly statementTimeoutMs?: number | undefined;
+  /** Grid only: opens the face engine for field photos (default: sandbox/face with its default models), once, on the first photo. */
+  readonly openFaceEngine?: (() => Promise<FaceAnalyser>) | undefined;
+}
+
+/** The face engine of sandbox/face with its default configuration (LAB_FACE_MODEL_DIR or the npm-shipped models). */
+async function defaultFaceEngine(): Promise<FaceAnalyser> {
+  const { openFaceEngine } = await import('../../face/index.ts');
+  return openFaceEngine();
 }
 
 export interface DomainWorker {
@@ -78,10 +85,23 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
 
   // Stages: user errors (a bad pipeline, a table that cannot be released) are answers, not retries;
   // anything else is thrown so the queue retries it with backoff.
-  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PsiOutcome | FollowUpReadOutcome> => {
-    // Protocol steps (PSI) and stewards' follow-up reads (psi-step.ts, follow-up.ts).
-    const protocol = await handleProtocolMessage(db, domain, msg.payload, ctx.signal, log);
-    if (protocol !== undefined) return protocol;
+  let engine: Promise<FaceAnalyser> | undefined;
+  const faceEngine = (): Promise<FaceAnalyser> => {
+    engine ??= (opts.openFaceEngine ?? defaultFaceEngine)();
+    engine.catch(() => { engine = undefined; });
+    return engine;
+  };
+  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PhotoOutcome> => {
+    // A photo taken in the field (S5): only the grid domain takes them.
+    if (isPhotoMessage(msg.payload)) {
+      const photo = photoPayloadSchema.safeParse(msg.payload);
+      if (domain !== 'grid') return { ok: false, error: { code: 'LAB-E154' } };
+      if (!photo.success) return { ok: false, error: { code: 'LAB-E003', detail: t('照片消息格式错误', 'malformed photo message'), field: photo.error.issues[0]?.path.join('.') ?? 'photo' } };
+      const started = Date.now();
+      const outcome = await intakePhoto(db, faceEngine, photo.data);
+      log.info({ key: msg.key, ms: Date.now() - started, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'field photo');
+      return outcome;
+    }
     const parsed = stagePayloadSchema.safeParse(msg.payload);
     if (!parsed.success) return { ok: false, error: { code: 'LAB-E003', zh: '阶段消息格式错误', en: 'malformed stage message' } };
     const started = Date.now();
@@ -108,7 +128,6 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     workerId,
     async stop() {
       await consumer.close();
-      await closeAllPsiSessions();
       clearInterval(timer);
       log.info('domain worker stopped');
     },
