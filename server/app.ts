@@ -15,6 +15,7 @@ import { registerAuthRoutes } from './routes/auth.route.ts';
 import { registerBudgetRoutes } from './routes/budget.route.ts';
 import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
+import { registerFollowUpRoutes } from './routes/follow-up.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
 import { registerJobListRoutes } from './routes/job-list.route.ts';
@@ -72,6 +73,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerApprovalRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerBudgetRoutes(app, deps);
+  registerFollowUpRoutes(app, deps);
   registerAuditRoutes(app, deps);
   registerOperatorRoutes(app, deps);
   registerPhotoRoutes(app, deps);

@@ -242,6 +242,37 @@ CREATE INDEX lab_release_cell_fingerprint ON lab_release_cell (fingerprint) WHER
 ` };
 
 /**
+ * Cross-domain protocol steps (docs/protocols.md, "PSI in pipelines"): `lab_psi_member` holds, per
+ * job and step, the receiver's own keys that the other domain also holds (written by the receiver
+ * in one transaction, read by the job's stages, deleted when the job ends or is cancelled).
+ * Follow-up lists (I6): the outbox of row-level results owned by this domain, read by its stewards
+ * only (through the server, over the queue); the control database keeps no row of them.
+ */
+const PSI: SqlMigration = { name: '0004-psi', up: `
+CREATE TABLE lab_psi_member (
+  job_id text NOT NULL,
+  step_id text NOT NULL,
+  item text NOT NULL,
+  PRIMARY KEY (job_id, step_id, item)
+);
+CREATE TABLE lab_follow_up_list (
+  list_id text PRIMARY KEY,
+  job_id text NOT NULL,
+  node_id text NOT NULL,
+  title text NOT NULL,
+  unit_kind text NOT NULL CHECK (unit_kind IN ('person', 'house')),
+  row_count integer NOT NULL,
+  created_at timestamptz NOT NULL DEFAULT now(),
+  UNIQUE (job_id, node_id)
+);
+CREATE TABLE lab_follow_up_row (
+  list_id text NOT NULL REFERENCES lab_follow_up_list (list_id) ON DELETE CASCADE,
+  unit text NOT NULL,
+  PRIMARY KEY (list_id, unit)
+);
+` };
+
+/**
  * 0005, grid only: photos taken in the field (S5, `POST /api/domains/grid/photos`). The grid worker
  * stores the photo, its face template and quality figures here, with the visit row it adds to
  * `visit` (`photo_ref` = `field_photo:<photo_id>`), in one transaction. Field-capture visits take
@@ -268,7 +299,7 @@ CREATE INDEX field_photo_visit ON field_photo (visit_id);
 CREATE INDEX field_photo_id_number ON field_photo (id_number);
 ` };
 
-const withLedger = (d: DomainId): readonly SqlMigration[] => [...V1_MIGRATIONS[d], LEDGER, LEDGER_SUPPRESSED];
+const withLedger = (d: DomainId): readonly SqlMigration[] => [...V1_MIGRATIONS[d], LEDGER, LEDGER_SUPPRESSED, PSI];
 
 export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
   registry: withLedger('registry'), social: withLedger('social'), health: withLedger('health'),

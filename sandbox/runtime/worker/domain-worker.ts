@@ -7,6 +7,8 @@ import type { Database } from '../../store/database.ts';
 import { migrate } from '../../store/migrate.ts';
 import { LabError, isLabError, t } from '../../errors/index.ts';
 import { CANCELLED, type Consumer, type QueueDriver } from '../queue/queue-driver.ts';
+import type { FollowUpReadOutcome } from './follow-up.ts';
+import { closeAllPsiSessions, handleProtocolMessage, type PsiOutcome } from './psi-step.ts';
 import { intakePhoto, isPhotoMessage, photoPayloadSchema, type FaceAnalyser, type PhotoOutcome } from './photo-intake.ts';
 import { executeStage } from './stage-executor.ts';
 import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
@@ -91,7 +93,7 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     engine.catch(() => { engine = undefined; });
     return engine;
   };
-  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PhotoOutcome> => {
+  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PhotoOutcome | PsiOutcome | FollowUpReadOutcome> => {
     // A photo taken in the field (S5): only the grid domain takes them.
     if (isPhotoMessage(msg.payload)) {
       const photo = photoPayloadSchema.safeParse(msg.payload);
@@ -102,6 +104,9 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
       log.info({ key: msg.key, ms: Date.now() - started, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'field photo');
       return outcome;
     }
+    // Protocol steps (PSI) and stewards' follow-up reads (psi-step.ts, follow-up.ts).
+    const protocol = await handleProtocolMessage(db, domain, msg.payload, ctx.signal, log);
+    if (protocol !== undefined) return protocol;
     const parsed = stagePayloadSchema.safeParse(msg.payload);
     if (!parsed.success) return { ok: false, error: { code: 'LAB-E003', zh: '阶段消息格式错误', en: 'malformed stage message' } };
     const started = Date.now();
@@ -128,6 +133,7 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     workerId,
     async stop() {
       await consumer.close();
+      await closeAllPsiSessions();
       clearInterval(timer);
       log.info('domain worker stopped');
     },
