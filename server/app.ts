@@ -17,6 +17,7 @@ import { registerCatalogRoutes } from './routes/catalog.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerFollowUpRoutes } from './routes/follow-up.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
+import { registerExportRoutes } from './routes/export.route.ts';
 import { registerHomeRoutes } from './routes/home.route.ts';
 import { registerJobListRoutes } from './routes/job-list.route.ts';
 import { registerOperatorRoutes } from './routes/operator.route.ts';
@@ -70,6 +71,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerCatalogRoutes(app, deps);
   registerPipelineRoutes(app, deps);
   registerJobListRoutes(app, deps);
+  registerExportRoutes(app, deps);
   registerApprovalRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerBudgetRoutes(app, deps);

@@ -46,6 +46,9 @@ const CASES: readonly Case[] = [
   { method: 'POST', path: '/api/pipelines/{id}/runs', url: (f) => `/api/pipelines/${f.pipeline}/runs`, expect: all(404) },
   { method: 'GET', path: '/api/jobs/{id}', url: (f) => `/api/jobs/${f.doneJob}`, expect: only({ officer: 200 }, 404) },
   { method: 'GET', path: '/api/jobs/{id}/result', url: (f) => `/api/jobs/${f.doneJob}`.concat('/result'), expect: only({ officer: 200 }, 404) },
+  // Export: the owner once released (result.export); officers read results to review them, they do not export them.
+  { method: 'GET', path: '/api/jobs/{id}/result.csv', url: (f) => `/api/jobs/${f.doneJob}/result.csv`, expect: only({ officer: 403 }, 404) },
+  { method: 'GET', path: '/api/jobs/{id}/result.xlsx', url: (f) => `/api/jobs/${f.doneJob}/result.xlsx`, expect: only({ officer: 403 }, 404) },
   { method: 'GET', path: '/api/jobs/{id}/events', url: (f) => `/api/jobs/${f.doneJob}/events`, expect: only({ officer: 200 }, 404) },
   { method: 'POST', path: '/api/jobs/{id}/cancel', url: (f) => `/api/jobs/${f.waitingJob}/cancel`, expect: only({ officer: 403 }, 404) },
   { method: 'GET', path: '/api/approvals', url: () => '/api/approvals', expect: only({ officer: 200 }, 403) },
