@@ -21,6 +21,8 @@ export const c = {
     col(name, type, 'measure', level, zh, en, { bounds }),
   flag: (name: string, zh: string, en: string, level: Classification = 'L2') => col(name, 'boolean', 'flag', level, zh, en),
   text: (name: string, zh: string, en: string, level: Classification = 'L2', nullable = false) => col(name, 'text', 'text', level, zh, en, { nullable }),
+  /** An int8 face template (bytea): an identifier, L4 — never output, never grouped on (I3). */
+  faceTemplate: (name: string) => col(name, 'bytea', 'face_template', 'L4', '人脸特征模板', 'Face template', { nullable: true }),
   photo: (name = 'photo_ref') => col(name, 'text', 'photo', 'L4', '照片', 'Photo reference', { nullable: true }),
   /** The four geography columns of a located row (district → street → community → grid). */
   geo: (prefix = '', zhPrefix = '', enPrefix = ''): ColumnSpec[] => [

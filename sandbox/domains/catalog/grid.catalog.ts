@@ -19,6 +19,13 @@ export const gridDatasets: DatasetSpec[] = [
         care: { zh: '关爱走访', en: 'Care visit' }, verification: { zh: '核查', en: 'Verification' },
       }),
       c.photo('photo_ref'),
+      c.text('face_model_id', '人脸特征模型', 'Face template model', 'L2', true),
+      c.faceTemplate('face_template'),
+      c.category('face_unusable', '人脸不可用原因', 'Why the face capture is unusable', {
+        'no-photo': { zh: '无照片', en: 'No photo' }, 'no-face': { zh: '未检测到人脸', en: 'No face' },
+        'several-faces': { zh: '多张人脸', en: 'Several faces' }, 'too-small': { zh: '人脸过小', en: 'Face too small' },
+        'not-frontal': { zh: '非正脸', en: 'Not frontal' }, blurred: { zh: '模糊', en: 'Blurred' },
+      }, 'L2', true),
     ],
   },
   {

@@ -51,6 +51,8 @@ export const registryDatasets: DatasetSpec[] = [
       c.idNumber(),
       c.photo('photo_ref'),
       c.date('captured_on', '采集日期', 'Captured on'),
+      c.text('model_id', '人脸特征模型', 'Face template model', 'L2', true),
+      c.faceTemplate('template'),
     ],
   },
 ];

@@ -4,7 +4,7 @@ import { ORIGIN_PROVINCES } from './origins.data.ts';
 import { cumulative, seedKey, type SeedKey } from './prng.ts';
 
 /** Bumped whenever the same seed and size would produce different content. */
-export const GENERATOR_VERSION = 'gz-synth-1';
+export const GENERATOR_VERSION = 'gz-synth-2';
 
 /** Person tasks per city, fixed whatever the thread count: determinism depends on it. */
 export const PERSON_TASKS = 20;

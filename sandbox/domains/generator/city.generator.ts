@@ -4,6 +4,7 @@ import {
   type CityPlan, type FloatingTemplate, type LocalTemplate,
 } from './city-plan.ts';
 import { addPerson, emptyFacts, NO_DATE, type PersonFacts, type TruthPartial } from './ground-truth.ts';
+import { byteaCopyText, referenceTemplate, SYNTHETIC_MODEL_ID, visitCapture } from './face-synth.ts';
 import { makeIdNumber } from './id-number.ts';
 import { FEMALE_GIVEN, LOCAL_SURNAMES, MALE_GIVEN, NATIONAL_SURNAMES } from './names.data.ts';
 import { cumulative, Rng } from './prng.ts';
@@ -65,6 +66,8 @@ interface Member {
   plantedDeath: boolean;
   /** grid.visit rows so far (at most 8: visit_id = (index + 1) × 8 + j). */
   visits: number;
+  /** The reference template in registry.reference_photo (null: none). */
+  faceReference: Int8Array | null;
   facts: PersonFacts;
 }
 
@@ -351,7 +354,7 @@ export class PersonGenerator {
       const facts = emptyFacts(id.idNumber, id.birth);
       built.push({
         index, role: spec.role, age: spec.age, male: spec.male, birth: id.birth, idNumber: id.idNumber, name,
-        start, end, registeredOn, deregisteredOn, died, plantedDeath, visits: 0, facts,
+        start, end, registeredOn, deregisteredOn, died, plantedDeath, visits: 0, faceReference: null, facts,
       });
     }
     // The mother of the youngest children (for births and delivered pregnancies).
@@ -392,7 +395,14 @@ export class PersonGenerator {
         if (m.age >= 16) {
           const b16 = addYears(m.birth, 16);
           const captured = Math.max(b16, Math.min(m.end, asOf - rng.int(10 * YEAR)));
-          this.out.add(T.referencePhoto, `${m.idNumber}\t${rng.chance(0.98) ? `ref/${m.index + 1}.jpg` : N}\t${formatDay(captured)}`);
+          if (rng.chance(0.98)) {
+            // the ID-card photo's synthetic template (face-synth.ts; its own random stream)
+            m.faceReference = referenceTemplate(plan, m.index);
+            f.faceReference = m.faceReference;
+            this.out.add(T.referencePhoto, `${m.idNumber}\tref/${m.index + 1}.jpg\t${formatDay(captured)}\t${SYNTHETIC_MODEL_ID}\t${byteaCopyText(m.faceReference)}`);
+          } else {
+            this.out.add(T.referencePhoto, `${m.idNumber}\t${N}\t${formatDay(captured)}\t${N}\t${N}`);
+          }
         }
       }
       this.social(m, floating, registered, normal, resDistrict);
@@ -815,8 +825,10 @@ export class PersonGenerator {
         if (m.visits >= 8) continue;
         const id = (m.index + 1) * 8 + m.visits++;
         const photo = rng.chance(0.92) ? `${photoDir}${id}.jpg` : N;
-        this.out.add(T.visit, `${id}\t${m.idNumber}${middle}${photo}`);
-        m.facts.visits.push({ id, day, district: resDistrict });
+        const capture = visitCapture(plan, id, m.index, photo !== N, m.faceReference);
+        const face = capture.template ? `${SYNTHETIC_MODEL_ID}\t${byteaCopyText(capture.template)}\t${N}` : `${N}\t${N}\t${capture.unusable ?? N}`;
+        this.out.add(T.visit, `${id}\t${m.idNumber}${middle}${photo}\t${face}`);
+        m.facts.visits.push({ id, day, district: resDistrict, face: capture.template });
       }
     }
   }

@@ -3,6 +3,7 @@ import { dirname, join, basename } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { ageAt, formatDay } from './dates.ts';
 import type { CityPlan } from './city-plan.ts';
+import { cosineInt8, SYNTHETIC_MODEL_ID, SYNTHETIC_THRESHOLD } from '../../crypto/face-match/templates.ts';
 
 /**
  * The true answers to the acceptance scenarios for one seed and size, computed from the rows the
@@ -20,6 +21,7 @@ export const S2_TAGS = [
 export type S2Tag = (typeof S2_TAGS)[number];
 export const S4A_SOURCES = ['employment', 'tenancy', 'visit'] as const;
 export const S4B_REASONS = ['deceased', 'inactive'] as const;
+export const S5_OUTCOMES = ['pass', 'fail', 'unusable'] as const;
 
 /** Sentinel for a NULL date. */
 export const NO_DATE = -1_000_000;
@@ -32,7 +34,10 @@ export interface PersonFacts {
   employment: { id: number; start: number; end: number; district: number }[];
   insurance: { first: number; last: number }[];
   tenancy: { id: number; start: number; end: number; houseDistrict: number }[];
-  visits: { id: number; day: number; district: number }[];
+  /** face: the visit's probe template (null: unusable capture or no photo). */
+  visits: { id: number; day: number; district: number; face?: Int8Array | null }[];
+  /** The reference template of registry.reference_photo (null: none). */
+  faceReference: Int8Array | null;
   chronic: { condition: string; lastVisit: number; community: number }[];
   pregnancy: { registeredOn: number; ongoing: boolean; community: number }[];
   death: boolean;
@@ -43,7 +48,7 @@ export interface PersonFacts {
 
 export function emptyFacts(idNumber: string, birth: number): PersonFacts {
   return {
-    idNumber, birth, registry: null, employment: [], insurance: [], tenancy: [], visits: [], chronic: [], pregnancy: [],
+    idNumber, birth, registry: null, employment: [], insurance: [], tenancy: [], visits: [], faceReference: null, chronic: [], pregnancy: [],
     death: false, elderlyAlone: null, disability: null, subsidies: [],
   };
 }
@@ -61,6 +66,9 @@ export interface TruthPartial {
   s4bIds: string[];
   s4c: Uint32Array;
   s4cIds: string[];
+  s5: Uint32Array;
+  s5Fail: number[];
+  s5Unusable: number[];
   s6a: Uint32Array;
   s6b: Uint32Array;
   s7: Uint32Array;
@@ -75,6 +83,7 @@ export function emptyTruth(plan: CityPlan): TruthPartial {
     s4aTotal: 0, s4a: new Uint32Array(S4A_SOURCES.length * D), s4aIds: [],
     s4b: new Uint32Array(D * 2), s4bIds: [],
     s4c: new Uint32Array(D), s4cIds: [],
+    s5: new Uint32Array(D * S5_OUTCOMES.length), s5Fail: [], s5Unusable: [],
     s6a: new Uint32Array(D), s6b: new Uint32Array(D),
     s7: new Uint32Array(D * AGE_BANDS_S7.length * 2),
   };
@@ -83,9 +92,11 @@ export function emptyTruth(plan: CityPlan): TruthPartial {
 export function mergeTruth(into: TruthPartial, from: TruthPartial): void {
   const add = (a: Uint32Array, b: Uint32Array) => { for (let i = 0; i < a.length; i++) a[i] = (a[i] ?? 0) + (b[i] ?? 0); };
   add(into.s1, from.s1); add(into.s2, from.s2); add(into.s3, from.s3); add(into.s4a, from.s4a); add(into.s4b, from.s4b);
-  add(into.s4c, from.s4c); add(into.s6a, from.s6a); add(into.s6b, from.s6b); add(into.s7, from.s7);
+  add(into.s4c, from.s4c); add(into.s5, from.s5); add(into.s6a, from.s6a); add(into.s6b, from.s6b); add(into.s7, from.s7);
   into.s4aTotal += from.s4aTotal;
   for (const x of from.s3Houses) into.s3Houses.push(x);
+  for (const x of from.s5Fail) into.s5Fail.push(x);
+  for (const x of from.s5Unusable) into.s5Unusable.push(x);
   into.s4aIds.push(...packIds(from.s4aIds));
   into.s4bIds.push(...packIds(from.s4bIds));
   into.s4cIds.push(...packIds(from.s4cIds));
@@ -219,6 +230,20 @@ export function addPerson(t: TruthPartial, plan: CityPlan, p: PersonFacts): void
     }
   }
 
+  // S5: face verification of the grid visits in Q, by the visit's district: unusable without a
+  // probe template or without the card holder's reference, else pass when cosine ≥ the threshold.
+  for (const v of p.visits) {
+    if (v.day < qStart || v.day > asOf) continue;
+    let outcome = 2;
+    if (v.face && p.faceReference) {
+      const c = cosineInt8(v.face, p.faceReference);
+      if (!Number.isNaN(c)) outcome = c >= SYNTHETIC_THRESHOLD ? 0 : 1;
+    }
+    inc(t.s5, v.district * 3 + outcome);
+    if (outcome === 1) t.s5Fail.push(v.id);
+    else if (outcome === 2) t.s5Unusable.push(v.id);
+  }
+
   // S6a: floating persons registered in Q (any status).
   if (reg && reg.floating && reg.registeredOn >= qStart && reg.registeredOn <= asOf) inc(t.s6a, reg.district);
 
@@ -310,6 +335,12 @@ export interface GroundTruth {
   s4a: { total: number; bySource: Record<(typeof S4A_SOURCES)[number], Record<string, number>>; idNumbers: string[] };
   s4b: { total: number; byDistrictReason: [string, (typeof S4B_REASONS)[number], number][]; idNumbers: string[] };
   s4c: { total: number; byDistrict: Record<string, number>; idNumbers: string[] };
+  s5: {
+    modelId: string; threshold: number;
+    total: Record<(typeof S5_OUTCOMES)[number], number>;
+    byDistrict: Record<string, Record<(typeof S5_OUTCOMES)[number], number>>;
+    failVisitIds: number[]; unusableVisitIds: number[];
+  };
   s6: { registry: Record<string, number>; anyDomain: Record<string, number> };
   s7: { columns: ['district_code', 'age_band', 'sex', 'persons']; cells: [string, string, 'M' | 'F', number][] };
 }
@@ -363,6 +394,14 @@ export function finalizeTruth(t: TruthPartial, plan: CityPlan, meta: { generator
       }
     }
   }
+  const s5Total = { pass: 0, fail: 0, unusable: 0 };
+  const s5ByDistrict: GroundTruth['s5']['byDistrict'] = {};
+  for (let d = 0; d < plan.districtCount; d++) {
+    const cell = { pass: t.s5[d * 3] ?? 0, fail: t.s5[d * 3 + 1] ?? 0, unusable: t.s5[d * 3 + 2] ?? 0 };
+    if (cell.pass + cell.fail + cell.unusable === 0) continue;
+    s5ByDistrict[dcode(d)] = cell;
+    s5Total.pass += cell.pass; s5Total.fail += cell.fail; s5Total.unusable += cell.unusable;
+  }
   const sortIds = (a: string[]) => unpackIds(a).sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
   const D = plan.districtCount;
   const s4bIds = sortIds(t.s4bIds);
@@ -386,6 +425,10 @@ export function finalizeTruth(t: TruthPartial, plan: CityPlan, meta: { generator
     },
     s4b: { total: s4bIds.length, byDistrictReason: s4b, idNumbers: s4bIds },
     s4c: { total: s4cIds.length, byDistrict: byDistrict(t.s4c), idNumbers: s4cIds },
+    s5: {
+      modelId: SYNTHETIC_MODEL_ID, threshold: SYNTHETIC_THRESHOLD, total: s5Total, byDistrict: s5ByDistrict,
+      failVisitIds: [...t.s5Fail].sort((a, b) => a - b), unusableVisitIds: [...t.s5Unusable].sort((a, b) => a - b),
+    },
     s6: { registry: byDistrict(t.s6a), anyDomain: byDistrict(t.s6b) },
     s7: { columns: ['district_code', 'age_band', 'sex', 'persons'], cells: s7 },
   };

@@ -301,7 +301,20 @@ CREATE INDEX field_photo_id_number ON field_photo (id_number);
 
 const withLedger = (d: DomainId): readonly SqlMigration[] => [...V1_MIGRATIONS[d], LEDGER, LEDGER_SUPPRESSED, PSI];
 
+/**
+ * 0006, registry and grid: face templates (S5; sandbox/crypto/face-match). The reference photo
+ * and the grid visit carry the int8 template of their face (bytea, `model_id` names the model:
+ * only templates of one model are ever compared) or, for a visit, why none could be made.
+ * Templates are L4 identifiers: never output, never grouped on, and they never leave the domain.
+ */
+const FACE_TEMPLATES_REGISTRY: SqlMigration = { name: '0006-face-templates', up: `
+ALTER TABLE reference_photo ADD COLUMN model_id text, ADD COLUMN template bytea;
+` };
+const FACE_TEMPLATES_GRID: SqlMigration = { name: '0006-face-templates', up: `
+ALTER TABLE visit ADD COLUMN face_model_id text, ADD COLUMN face_template bytea, ADD COLUMN face_unusable text;
+` };
+
 export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
-  registry: withLedger('registry'), social: withLedger('social'), health: withLedger('health'),
-  civil: withLedger('civil'), housing: withLedger('housing'), grid: [...withLedger('grid'), FIELD_PHOTOS],
+  registry: [...withLedger('registry'), FACE_TEMPLATES_REGISTRY], social: withLedger('social'), health: withLedger('health'),
+  civil: withLedger('civil'), housing: withLedger('housing'), grid: [...withLedger('grid'), FIELD_PHOTOS, FACE_TEMPLATES_GRID],
 };
