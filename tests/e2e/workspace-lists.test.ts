@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -93,6 +93,18 @@ describe('workspace lists in the browser', () => {
     await shot('job-chart-zh');
     await detail.getByTestId('view-table').click();
     await table.waitFor();
+    // Export: the browser downloads the server's CSV (UTF-8 with BOM, geography as code and name, the rules' note).
+    const [download] = await Promise.all([page.waitForEvent('download'), detail.getByTestId('export-csv').click()]);
+    expect(download.suggestedFilename()).toMatch(/^data-lab-[A-Za-z0-9_-]{8}\.csv$/);
+    const path = await download.path();
+    const bytes = readFileSync(path);
+    expect([...bytes.subarray(0, 3)]).toEqual([0xef, 0xbb, 0xbf]);
+    const csv = bytes.toString('utf8');
+    expect(csv).toContain('区代码,区');
+    expect(csv).toContain('披露规则：不超过 7 人的格子抑制');
+    const [xlsx] = await Promise.all([page.waitForEvent('download'), detail.getByTestId('export-xlsx').click()]);
+    expect(xlsx.suggestedFilename()).toMatch(/\.xlsx$/);
+    expect(readFileSync(await xlsx.path()).subarray(0, 2).toString('latin1')).toBe('PK');
     // The address opens the same job (a link to share or reload).
     await page.reload();
     await page.getByTestId('job-detail').getByTestId('result-table').waitFor({ timeout: 20_000 });

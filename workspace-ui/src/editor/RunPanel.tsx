@@ -93,7 +93,7 @@ export function RunPanel({ run, doc, onCancel, onShowNode }: { run: RunState; do
       )}
       {run.resultError && <Alert type="error" showIcon message={`${run.resultError.code} ${run.resultError.message}`} />}
       {run.result?.tables.map((tb) => (
-        <ResultView key={tb.stageId} table={tb.table} title={titleOf(tb.stageId)} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
+        <ResultView key={tb.stageId} exportJobId={run.jobId} table={tb.table} title={titleOf(tb.stageId)} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
       ))}
     </div>
   );

@@ -75,7 +75,7 @@ export function JobDetailDrawer({ jobId, onClose }: { jobId: string | undefined;
             {!readable && j.state === 'succeeded' && <Alert type="info" showIcon message={t('jobs.notReleased')} />}
             {result.error !== undefined && <Alert type="error" showIcon message={errorText(result.error, t)} />}
             {result.data?.tables.map((tb) => (
-              <ResultView key={tb.stageId} table={tb.table} title={titleOf(tb.stageId)} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
+              <ResultView key={tb.stageId} exportJobId={user?.role === 'officer' ? undefined : j.id} table={tb.table} title={titleOf(tb.stageId)} geography={geography.data?.units} catalog={catalog.data?.datasets ?? []} />
             ))}
           </Space>
         )}
