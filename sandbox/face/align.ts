@@ -98,7 +98,7 @@ const DEG = 180 / Math.PI;
  * distance is ≈ tan(yaw) for a head seen as a cylinder. Pitch: where the nose tip falls between the eye line
  * and the mouth, against `frontalNoseRatio` (its value on frontal faces), scaled the same way.
  */
-export function estimatePose(kp: readonly (readonly [number, number])[], frontalNoseRatio = 0.45): PoseEstimate {
+export function estimatePose(kp: readonly (readonly [number, number])[], frontalNoseRatio = 0.55): PoseEstimate {
   const at = (i: number): readonly [number, number] => kp[i] ?? [0, 0];
   const [re, le, nose, mouth, rear, lear] = [at(0), at(1), at(2), at(3), at(4), at(5)];
   const ex = le[0] - re[0], ey = le[1] - re[1];

@@ -53,16 +53,16 @@ export const modelDirManifest = z.object({
 
 export const qualityGates = z.object({
   /** Detector score a face must reach to count at all. */
-  minScore: z.number().min(0).max(1).default(0.75),
+  minScore: z.number().min(0).max(1).default(0.6),
   /** A second face counts (→ several-faces) when its box is at least this fraction of the largest's width. */
   secondFaceRatio: z.number().min(0).max(1).default(0.4),
-  /** Minimum distance between the eye centres, image pixels. */
-  minEyeDistance: z.number().min(0).default(28),
-  /** Largest accepted |yaw| and |pitch| estimates, degrees. */
-  maxYaw: z.number().min(0).max(90).default(30),
-  maxPitch: z.number().min(0).max(90).default(30),
+  /** Minimum width of the detector's face box, image pixels (the embedder's crop is 224 px wide). */
+  minFaceWidth: z.number().min(0).default(64),
+  /** Largest accepted |yaw| and |pitch| estimates, degrees (rough estimates: docs/face.md). */
+  maxYaw: z.number().min(0).max(90).default(40),
+  maxPitch: z.number().min(0).max(90).default(25),
   /** Minimum variance of the Laplacian on the aligned grey crop. */
-  minSharpness: z.number().min(0).default(20),
+  minSharpness: z.number().min(0).default(12),
 }).strict();
 
 export type QualityGates = z.infer<typeof qualityGates>;
@@ -77,10 +77,13 @@ export const faceEngineConfig = z.object({
   gates: qualityGates.prefault({}),
   /** Overrides the model's own match threshold. */
   matchThreshold: z.number().min(-1).max(1).optional(),
-  /** ONNX Runtime intra-op threads per session (the machines have 2 cores). */
-  threads: z.number().int().min(1).max(64).default(2),
+  /**
+   * ONNX Runtime intra-op threads per session. The detector and the embedder sessions run at the same
+   * time in `analyseMany`, so 1 each uses the 2 cores of the lab's machines.
+   */
+  threads: z.number().int().min(1).max(64).default(1),
   /** Largest embedder batch in `analyseMany`. */
-  batchSize: z.number().int().min(1).max(256).default(16),
+  batchSize: z.number().int().min(1).max(256).default(8),
 }).strict();
 
 export type FaceEngineConfigInput = z.input<typeof faceEngineConfig>;

@@ -7,9 +7,10 @@ import { decodeCandidates, generateAnchors, weightedNms, type Detection } from '
 import {
   loadModelDir, parseFaceEngineConfig, type DetectorSpec, type EmbedderSpec, type FaceEngineConfig, type FaceEngineConfigInput,
 } from './face-config.ts';
-import type { FaceAnalysis, FaceBatchItem, FaceEngine, FaceModelIdentity, FacePoint, FaceQuality } from './face-types.ts';
+import type { FaceAnalysis, FaceBatchItem, FaceBox, FaceEngine, FaceModelIdentity, FacePoint, FaceQuality } from './face-types.ts';
 import { decodeImage, letterbox, shrinkRegion, type RgbImage } from './image-decode.ts';
 import { defaultFaceModel } from './default-model.ts';
+import { EmbedderThread } from './embedder-thread.ts';
 
 /** The model pair an engine runs: specs plus ONNX bytes. */
 export interface FaceModelSource {
@@ -39,6 +40,12 @@ interface Prepared {
 
 type Stage = { kind: 'ready'; face: Prepared } | Extract<FaceAnalysis, { kind: 'unusable' }>;
 
+interface FoundFace {
+  readonly box: { x: number; y: number; w: number; h: number };
+  readonly landmarks: FacePoint[];
+  readonly partial: Omit<FaceQuality, 'sharpness'>;
+}
+
 /**
  * Opens the face engine: the model pair from `config.modelDir`, else `LAB_FACE_MODEL_DIR`, else the
  * npm-shipped BlazeFace + HSE FaceRes pair converted to ONNX in memory. Throws LAB-E142 for a bad
@@ -55,15 +62,20 @@ export async function openFaceEngineWith(source: FaceModelSource, config: FaceEn
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: config.threads,
     interOpNumThreads: 1,
+    // Threads that wait spinning only steal the other session's core on a small machine.
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
     executionMode: 'sequential',
     graphOptimizationLevel: 'all',
+    logSeverityLevel: 3,
   };
   let detector: ort.InferenceSession;
-  let embedder: ort.InferenceSession;
+  const embedder = new EmbedderThread(source.embedderBytes, { threads: config.threads, inputName: source.embedder.inputName, output: source.embedder.output });
   try {
     detector = await ort.InferenceSession.create(source.detectorBytes, options);
-    embedder = await ort.InferenceSession.create(source.embedderBytes, options);
+    await embedder.ready;
   } catch (cause) {
+    await embedder.close();
+    if (cause instanceof LabError) throw cause;
     throw new LabError('LAB-E143', { detail: t('ONNX Runtime 无法加载模型', 'ONNX Runtime cannot load the model'), cause });
   }
   return new OnnxFaceEngine(source, config, detector, embedder);
@@ -74,19 +86,17 @@ class OnnxFaceEngine implements FaceEngine {
   #closed = false;
   readonly #anchors: Float32Array;
   readonly #detectorInput: string;
-  readonly #embedderInput: string;
 
   constructor(
     private readonly source: FaceModelSource,
     private readonly config: FaceEngineConfig,
     private readonly detector: ort.InferenceSession,
-    private readonly embedder: ort.InferenceSession,
+    private readonly embedder: EmbedderThread,
   ) {
     const d = source.detector;
     this.model = { id: source.id, embeddingDim: source.embedder.embeddingDim, matchThreshold: config.matchThreshold ?? source.matchThreshold };
     this.#anchors = generateAnchors(d.inputSize, d.anchorStrides, d.anchorsPerCell);
     this.#detectorInput = d.inputName ?? detector.inputNames[0] ?? 'input';
-    this.#embedderInput = source.embedder.inputName ?? embedder.inputNames[0] ?? 'input';
   }
 
   async analyse(image: Uint8Array): Promise<FaceAnalysis> {
@@ -103,31 +113,47 @@ class OnnxFaceEngine implements FaceEngine {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.all([this.detector.release(), this.embedder.release()]);
+    await Promise.all([this.detector.release(), this.embedder.close()]);
   }
 
   #checkOpen(): void {
     if (this.#closed) throw new LabError('LAB-E145');
   }
 
+  /**
+   * Two stages that overlap: decode, detection, gates and alignment image after image, while full batches
+   * of crops go through the embedder in its own thread (onnxruntime-node runs a session on the calling
+   * thread, so the two stages use both cores).
+   */
   async #run(images: readonly Uint8Array[], rethrowUnexpected: boolean): Promise<FaceBatchItem[]> {
     this.#checkOpen();
     const out: (FaceBatchItem | undefined)[] = new Array<FaceBatchItem | undefined>(images.length);
-    const pending: { index: number; face: Prepared }[] = [];
-    for (let i = 0; i < images.length; i++) {
-      const bytes = images[i];
-      if (!bytes) continue;
-      try {
-        const stage = await this.#prepare(bytes);
-        if (stage.kind === 'ready') pending.push({ index: i, face: stage.face });
-        else out[i] = stage;
-      } catch (error) {
-        if (!(error instanceof LabError) || (rethrowUnexpected && error.kind !== 'user')) throw error;
-        out[i] = { kind: 'rejected', error };
+    let pending: { index: number; face: Prepared }[] = [];
+    let embedding: Promise<void> = Promise.resolve();
+    const flush = (): void => {
+      const batch = pending;
+      pending = [];
+      embedding = embedding.then(() => this.#embedInto(batch, out));
+    };
+    try {
+      for (let i = 0; i < images.length; i++) {
+        const bytes = images[i];
+        if (!bytes) continue;
+        try {
+          const stage = await this.#prepare(bytes);
+          if (stage.kind === 'ready') pending.push({ index: i, face: stage.face });
+          else out[i] = stage;
+        } catch (error) {
+          if (!(error instanceof LabError) || (rethrowUnexpected && error.kind !== 'user')) throw error;
+          out[i] = { kind: 'rejected', error };
+        }
+        if (pending.length >= this.config.batchSize) flush();
       }
-      if (pending.length >= this.config.batchSize) await this.#embedInto(pending.splice(0), out);
+      if (pending.length > 0) flush();
+    } finally {
+      await embedding.catch(() => undefined);
     }
-    if (pending.length > 0) await this.#embedInto(pending.splice(0), out);
+    await embedding;
     return out.map((item) => item ?? { kind: 'rejected', error: new LabError('LAB-E140', { detail: t('缺少图片', 'missing image') }) });
   }
 
@@ -143,38 +169,53 @@ class OnnxFaceEngine implements FaceEngine {
   /** Decode → letterbox → detect → gates → align. */
   async #prepare(bytes: Uint8Array): Promise<Stage> {
     const img = await decodeImage(bytes, this.config.limits);
-    const spec = this.source.detector;
-    const { pixels, box: lb } = await letterbox(img, spec.inputSize);
-    const detections = await this.#detect(pixels);
     const gates = this.config.gates;
-    const faces = detections.filter((d) => d.score >= gates.minScore).sort((a, b) => b.w - a.w);
+    const faces = await this.#facesIn(img);
     const main = faces[0];
     if (!main) {
       return { kind: 'unusable', reason: 'no-face', faces: 0, detail: t('照片中没有检测到人脸，请正对镜头重拍', 'no face found in the photo; retake it facing the camera') };
     }
-    const toImg = (x: number, y: number): FacePoint => [(x - lb.padX) / lb.scale, (y - lb.padY) / lb.scale];
-    const landmarks = main.keypoints.map(([x, y]) => toImg(x, y));
-    const [x0, y0] = toImg(main.cx - main.w / 2, main.cy - main.h / 2);
-    const box = { x: x0, y: y0, w: main.w / lb.scale, h: main.h / lb.scale };
-    const pose = estimatePose(landmarks);
-    const partial = { score: main.score, faceWidth: box.w, eyeDistance: pose.eyeDistance, yaw: pose.yaw, pitch: pose.pitch, roll: pose.roll };
-    const others = faces.slice(1).filter((d) => d.w >= gates.secondFaceRatio * main.w);
+    const others = faces.slice(1).filter((f) => f.box.w >= gates.secondFaceRatio * main.box.w);
     if (others.length > 0) {
       return {
-        kind: 'unusable', reason: 'several-faces', faces: others.length + 1, quality: { ...partial, sharpness: 0 },
+        kind: 'unusable', reason: 'several-faces', faces: others.length + 1, quality: { ...main.partial, sharpness: 0 },
         detail: t(`照片中有 ${others.length + 1} 张人脸，请只拍一人`, `${others.length + 1} faces in the photo; photograph one person only`),
       };
     }
-    if (pose.eyeDistance < gates.minEyeDistance) {
-      return {
-        kind: 'unusable', reason: 'too-small', faces: 1, quality: { ...partial, sharpness: 0 },
-        detail: t('人脸太小，请靠近一些或提高分辨率', 'the face is too small; move closer or use a higher resolution'),
-      };
-    }
-    if (Math.abs(pose.yaw) > gates.maxYaw || Math.abs(pose.pitch) > gates.maxPitch) {
+    return this.#gateAndAlign(img, main);
+  }
+
+  /** Faces above the score threshold, largest first, in image coordinates. */
+  async #facesIn(img: RgbImage): Promise<FoundFace[]> {
+    const spec = this.source.detector;
+    const { pixels, box: lb } = await letterbox(img, spec.inputSize);
+    const detections = await this.#detect(pixels);
+    const toImg = (x: number, y: number): FacePoint => [(x - lb.padX) / lb.scale, (y - lb.padY) / lb.scale];
+    return detections
+      .filter((d) => d.score >= this.config.gates.minScore)
+      .sort((a, b) => b.w - a.w)
+      .map((d) => {
+        const landmarks = d.keypoints.map(([x, y]) => toImg(x, y));
+        const [x0, y0] = toImg(d.cx - d.w / 2, d.cy - d.h / 2);
+        const box = { x: x0, y: y0, w: d.w / lb.scale, h: d.h / lb.scale };
+        const pose = estimatePose(landmarks);
+        return { box, landmarks, partial: { score: d.score, faceWidth: box.w, eyeDistance: pose.eyeDistance, yaw: pose.yaw, pitch: pose.pitch, roll: pose.roll } };
+      });
+  }
+
+  async #gateAndAlign(img: RgbImage, face: FoundFace): Promise<Stage> {
+    const gates = this.config.gates;
+    const { partial, box, landmarks } = face;
+    if (Math.abs(partial.yaw) > gates.maxYaw || Math.abs(partial.pitch) > gates.maxPitch) {
       return {
         kind: 'unusable', reason: 'not-frontal', faces: 1, quality: { ...partial, sharpness: 0 },
         detail: t('请正对镜头，不要侧脸、抬头或低头', 'face the camera; do not turn, raise or lower the head'),
+      };
+    }
+    if (partial.faceWidth < gates.minFaceWidth) {
+      return {
+        kind: 'unusable', reason: 'too-small', faces: 1, quality: { ...partial, sharpness: 0 },
+        detail: t('人脸太小，请靠近一些或提高分辨率', 'the face is too small; move closer or use a higher resolution'),
       };
     }
     const crop = await this.#align(img, landmarks);
@@ -187,6 +228,30 @@ class OnnxFaceEngine implements FaceEngine {
       };
     }
     return { kind: 'ready', face: { crop, box, landmarks, quality } };
+  }
+
+  async analyseEveryFace(image: Uint8Array): Promise<FaceAnalysis[]> {
+    this.#checkOpen();
+    const img = await decodeImage(image, this.config.limits);
+    const faces = await this.#facesIn(img);
+    const out: FaceAnalysis[] = [];
+    const ready: { index: number; face: Prepared }[] = [];
+    for (const f of faces) {
+      const stage = await this.#gateAndAlign(img, f);
+      if (stage.kind === 'ready') ready.push({ index: out.length, face: stage.face });
+      out.push(stage.kind === 'ready' ? { kind: 'unusable', reason: 'no-face', faces: 0, detail: t('', '') } : stage);
+    }
+    const slots: (FaceBatchItem | undefined)[] = out;
+    if (ready.length > 0) await this.#embedInto(ready, slots);
+    return slots.filter((x): x is FaceAnalysis => x !== undefined && x.kind !== 'rejected');
+  }
+
+  /** The aligned crop the embedder would see (RGB 0…255, interleaved), for inspection and tests. */
+  async alignedCrops(image: Uint8Array): Promise<{ crop: Float32Array; size: number; box: FaceBox }[]> {
+    const img = await decodeImage(image, this.config.limits);
+    const faces = await this.#facesIn(img);
+    const size = this.source.embedder.inputSize;
+    return Promise.all(faces.map(async (f) => ({ crop: await this.#align(img, f.landmarks), size, box: f.box })));
   }
 
   async #detect(pixels: Uint8Array): Promise<Detection[]> {
@@ -244,8 +309,8 @@ class OnnxFaceEngine implements FaceEngine {
     const input = new Float32Array(per * crops.length);
     crops.forEach((crop, k) => input.set(normalise(crop, size, spec.layout, spec.mean, spec.std), k * per));
     const dims = spec.layout === 'nhwc' ? [crops.length, size, size, 3] : [crops.length, 3, size, size];
-    const result = await this.#runSession(this.embedder, { [this.#embedderInput]: new ort.Tensor('float32', input, dims) });
-    const all = outputData(result, spec.output);
+    this.#checkOpen();
+    const all = await this.embedder.run(input, dims);
     const dim = spec.embeddingDim;
     if (all.length !== dim * crops.length) {
       throw new LabError('LAB-E144', { detail: t(`嵌入维度应为 ${dim}`, `the embedding should have ${dim} dimensions`) });

@@ -72,6 +72,13 @@ export interface FaceEngine {
   analyse(image: Uint8Array): Promise<FaceAnalysis>;
   /** The same for many photos, the embedder run in batches; one item per input, in order. */
   analyseMany(images: readonly Uint8Array[]): Promise<FaceBatchItem[]>;
+  /**
+   * Every face above the detector threshold, largest first, each through the per-face gates (size, pose,
+   * sharpness) and embedded when it passes — for evaluation and tests; intake uses `analyse`.
+   */
+  analyseEveryFace(image: Uint8Array): Promise<FaceAnalysis[]>;
+  /** The aligned crops the embedder would see (RGB 0…255 interleaved, `size`×`size`), one per detected face. */
+  alignedCrops(image: Uint8Array): Promise<{ crop: Float32Array; size: number; box: FaceBox }[]>;
   /** Releases the ONNX sessions; later calls throw LAB-E145. */
   close(): Promise<void>;
 }

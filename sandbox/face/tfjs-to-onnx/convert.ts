@@ -213,6 +213,18 @@ export function convertTfjsModel(model: TfjsModel, options: ConvertOptions = {})
       }
       case 'Add': case 'AddV2': case 'BiasAdd': case 'Sub': case 'Mul': case 'RealDiv': case 'Minimum': case 'Maximum': {
         const a = valueOf(node, 0), b = valueOf(node, 1);
+        // Minimum/Maximum against a scalar is a Clip, which ONNX Runtime fuses into the convolution before it
+        // (a Min/Max node would make it leave its blocked NCHWc layout and come back around each one).
+        if ((node.op === 'Minimum' || node.op === 'Maximum') && (a.kind === 'const') !== (b.kind === 'const')) {
+          const x = a.kind === 'tensor' ? a : b.kind === 'tensor' ? b : undefined;
+          const c = a.kind === 'const' ? a.c : b.kind === 'const' ? b.c : undefined;
+          if (x && c && c.data.length === 1) {
+            const bound = floatInit(`${node.name}/bound`, [], Float32Array.of(c.data[0] ?? 0));
+            const ins = node.op === 'Minimum' ? [x.name, '', bound] : [x.name, bound];
+            values.set(node.name, { ...x, name: emit('Clip', ins, node.name) });
+            break;
+          }
+        }
         const like = a.kind === 'tensor' ? a : b.kind === 'tensor' ? b : undefined;
         if (!like) return fail(node, 'both inputs constant', '两个输入都是常量');
         if (a.kind === 'tensor' && b.kind === 'tensor' && (a.layout !== b.layout || a.rank !== b.rank)) fail(node, 'inputs of different layouts', '输入布局不同');
@@ -296,6 +308,10 @@ export function convertTfjsModel(model: TfjsModel, options: ConvertOptions = {})
     }
   }
 
+  mergeClipChains(onnxNodes, inits, new Set(outputs));
+  const used = new Set(onnxNodes.flatMap((n) => n.inputs));
+  const liveInits = inits.filter((i) => used.has(i.name));
+
   const outInfos: OnnxValueInfo[] = [];
   for (const name of outputs) {
     const v = values.get(name);
@@ -322,6 +338,55 @@ export function convertTfjsModel(model: TfjsModel, options: ConvertOptions = {})
     outInfos.push({ name, dims: Array.from({ length: v.rank }, (_, i) => (i === 0 ? 'N' : `${name.replace(/[^A-Za-z0-9_]/g, '_')}_d${i}`)) });
   }
 
-  const onnx = encodeModel({ name: options.name ?? 'converted', nodes: onnxNodes, initializers: inits, inputs, outputs: outInfos });
+  const onnx = encodeModel({ name: options.name ?? 'converted', nodes: onnxNodes, initializers: liveInits, inputs, outputs: outInfos });
   return { onnx, inputs, outputs: [...outputs], ops };
+}
+
+/**
+ * Relu → Clip(max) → Clip(min) (TensorFlow's relu6 as Relu, Minimum, Maximum) becomes one Clip, so ONNX
+ * Runtime can fuse it into the convolution: a node whose only consumer is a Clip is folded into it when
+ * it is a Relu (min 0) or a Clip with constant bounds.
+ */
+function mergeClipChains(nodes: OnnxNode[], inits: OnnxTensor[], keep: ReadonlySet<string>): void {
+  const scalar = new Map<string, number>();
+  for (const t of inits) if (t.type === 'float' && t.data.length === 1) scalar.set(t.name, t.data[0] ?? 0);
+  const bounds = (n: OnnxNode): [number, number] | undefined => {
+    if (n.op === 'Relu') return [0, Number.POSITIVE_INFINITY];
+    if (n.op !== 'Clip') return undefined;
+    const lo = n.inputs[1] ? scalar.get(n.inputs[1]) : Number.NEGATIVE_INFINITY;
+    const hi = n.inputs[2] ? scalar.get(n.inputs[2]) : Number.POSITIVE_INFINITY;
+    return lo === undefined || hi === undefined ? undefined : [lo, hi];
+  };
+  let changed = true;
+  while (changed) {
+    changed = false;
+    const uses = new Map<string, number>();
+    for (const n of nodes) for (const i of n.inputs) uses.set(i, (uses.get(i) ?? 0) + 1);
+    for (let k = 0; k < nodes.length; k++) {
+      const clip = nodes[k];
+      if (!clip || clip.op !== 'Clip') continue;
+      const outer = bounds(clip);
+      const srcName = clip.inputs[0] ?? '';
+      const j = nodes.findIndex((n) => n.outputs[0] === srcName);
+      const inner = j >= 0 ? nodes[j] : undefined;
+      const innerBounds = inner ? bounds(inner) : undefined;
+      if (!outer || !inner || !innerBounds || uses.get(srcName) !== 1 || keep.has(srcName)) continue;
+      const lo = Math.max(outer[0], innerBounds[0]);
+      const hi = Math.min(outer[1], innerBounds[1]);
+      const name = `${clip.name}__merged`;
+      const ins = [inner.inputs[0] ?? ''];
+      const add = (tag: string, v: number): string => {
+        const n = `${name}/${tag}`;
+        inits.push({ name: n, type: 'float', dims: [], data: Float32Array.of(v) });
+        scalar.set(n, v);
+        return n;
+      };
+      ins.push(Number.isFinite(lo) ? add('min', lo) : '');
+      if (Number.isFinite(hi)) ins.push(add('max', hi));
+      nodes[k] = { ...clip, inputs: ins };
+      nodes.splice(j, 1);
+      changed = true;
+      break;
+    }
+  }
 }
