@@ -43,6 +43,23 @@ async function main(argv: string[]): Promise<number> {
       });
       return 0;
     }
+    case 'coordinator': {
+      // The coordinator alone: the control role's URL only (never the admin URL, never a domain's).
+      parseCommandArgs('coordinator', rest, {});
+      const controlUrl = process.env['LAB_CONTROL_DATABASE_URL'];
+      if (!controlUrl) throw new LabError('LAB-E031', { detail: t('coordinator 需要 LAB_CONTROL_DATABASE_URL', 'the coordinator needs LAB_CONTROL_DATABASE_URL'), field: 'LAB_CONTROL_DATABASE_URL' });
+      if (!cfg.redisUrl) throw new LabError('LAB-E031', { detail: t('coordinator 需要 REDIS_URL', 'the coordinator needs REDIS_URL'), field: 'REDIS_URL' });
+      const lab = await startLab({ ...cfg, mode: 'postgres' }, logger, { seedPersons: 10_000, seedName: 'unused', banner: true, controlUrl });
+      await new Promise<void>((resolve) => {
+        const shutdown = (signal: string) => {
+          logger.info({ signal }, 'signal received');
+          lab.stop().then(resolve, (e: unknown) => { logger.error({ err: e }, 'shutdown failed'); resolve(); });
+        };
+        process.once('SIGINT', () => shutdown('SIGINT'));
+        process.once('SIGTERM', () => shutdown('SIGTERM'));
+      });
+      return 0;
+    }
     case 'migrate': {
       parseCommandArgs('migrate', rest, {});
       const control = await openControl(cfg, logger);

@@ -4,6 +4,9 @@ Usage: npm run lab -- <command> [options]      (npm start = npm run lab -- start
 
   start                          boot the lab: migrate, seed a small city on first start, start the
                                  domain workers and the server; prints the URL and demo logins
+  coordinator                    the server and coordinator alone (docs/deploy.md): the control database at
+                                 LAB_CONTROL_DATABASE_URL, BullMQ at REDIS_URL; no admin URL, no domain
+                                 credentials, no workers (each department runs its own \`worker\`)
   migrate                        create (Postgres mode: provision databases and roles) and migrate every database
   seed --persons N --seed S [--truth FILE] [--as-of YYYY-MM-DD]
                                  load a deterministic synthetic city into the six domains and write

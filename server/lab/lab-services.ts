@@ -5,6 +5,7 @@ import { DOMAIN_MIGRATIONS } from '../../sandbox/domains/migrations/domain.migra
 import type { Database } from '../../sandbox/store/database.ts';
 import type { LabConfig } from '../../sandbox/store/lab-config.ts';
 import { migrate } from '../../sandbox/store/migrate.ts';
+import { openPostgres } from '../../sandbox/store/postgres.database.ts';
 import { openDatabase, provisionPostgres } from '../../sandbox/store/topology.ts';
 import { CONTROL_MIGRATIONS } from '../db/control.migrations.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
@@ -14,6 +15,18 @@ import { saveGeography, syncCatalog } from '../services/catalog.service.ts';
 export async function openControl(cfg: LabConfig, logger: Logger): Promise<Database<ControlSchema>> {
   if (cfg.mode === 'postgres') await provisionPostgres(cfg);
   const control = await openDatabase<ControlSchema>(cfg, 'control');
+  const applied = await migrate(control, CONTROL_MIGRATIONS);
+  if (applied.length) logger.info({ applied }, 'control database migrated');
+  await syncCatalog(control);
+  return control;
+}
+
+/**
+ * The control database of a coordinator that runs alone (docs/deploy.md): opened with the control
+ * role's own URL, migrated and its catalog synced; nothing provisioned (no admin URL here).
+ */
+export async function openControlAt(url: string, logger: Logger): Promise<Database<ControlSchema>> {
+  const control = await openPostgres<ControlSchema>('control', url);
   const applied = await migrate(control, CONTROL_MIGRATIONS);
   if (applied.length) logger.info({ applied }, 'control database migrated');
   await syncCatalog(control);

@@ -19,7 +19,7 @@ import { keepJobsRecovered, listenForResults } from '../services/job.service.ts'
 import type { ControlSchema } from '../db/control.schema.ts';
 import { DEMO_USERS, demoPassword, ensureDemoUsers } from './demo-users.ts';
 import { healthProbe } from './health.ts';
-import { openControl, openDomains, seedLab } from './lab-services.ts';
+import { openControl, openControlAt, openDomains, seedLab } from './lab-services.ts';
 import { readinessProbe } from './readiness.ts';
 import { DEFAULT_SERVER_DRAIN_MS, DEFAULT_WORKER_DRAIN_MS, drainMsFromEnv, drainServer } from './shutdown.ts';
 
@@ -40,6 +40,12 @@ export interface StartOptions {
   readonly seedName: string;
   /** Print the banner to stdout (the CLI does; tests do not). */
   readonly banner: boolean;
+  /**
+   * Coordinator only (`npm run lab -- coordinator`, docs/deploy.md): the control database at this
+   * URL (its own role, no admin URL), nothing provisioned or seeded, no domain workers started —
+   * each department runs its own next to its own database. Postgres mode (BullMQ) only.
+   */
+  readonly controlUrl?: string;
 }
 
 /**
@@ -51,7 +57,9 @@ export interface StartOptions {
 export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOptions): Promise<RunningLab> {
   const modeText = cfg.mode === 'embedded'
     ? `embedded (PGlite in ${cfg.dataDir}/pglite, in-process queue)`
-    : `postgres (${redactUrl(cfg.adminUrl ?? '')}, BullMQ on ${redactUrl(cfg.redisUrl ?? '')})`;
+    : opts.controlUrl
+      ? `coordinator only (control ${redactUrl(opts.controlUrl)}, BullMQ on ${redactUrl(cfg.redisUrl ?? '')}; domain workers run elsewhere)`
+      : `postgres (${redactUrl(cfg.adminUrl ?? '')}, BullMQ on ${redactUrl(cfg.redisUrl ?? '')})`;
   logger.info({ mode: cfg.mode }, `starting Data Lab in ${cfg.mode} mode`);
   if (opts.banner) process.stdout.write(`\nData Lab 数据实验室 — mode: ${modeText}\n`);
 
@@ -69,7 +77,7 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
   } else {
     queue = new InlineQueue();
   }
-  const control = await openControl(cfg, logger);
+  const control = opts.controlUrl ? await openControlAt(opts.controlUrl, logger) : await openControl(cfg, logger);
   const stops: (() => Promise<void>)[] = [];
   // The audit trail's signing key stays with the coordinator (a file, never the database).
   const keyFile = auditKeyPath(cfg.dataDir);
@@ -93,6 +101,8 @@ export async function startLab(cfg: LabConfig, logger: Logger, opts: StartOption
       for (const w of workers) await w.stop();
       for (const d of DOMAIN_IDS) await domains[d].close();
     });
+  } else if (opts.controlUrl) {
+    if (!snapshot) logger.warn('no city snapshot in the control database: seed with `npm run lab -- seed` where the admin URL is');
   } else {
     if (!snapshot) {
       if (opts.banner) process.stdout.write(`Seeding a synthetic city of ${opts.seedPersons} persons (first start)…\n`);
