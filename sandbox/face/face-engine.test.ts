@@ -1,9 +1,13 @@
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import sharp from 'sharp';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabError } from '../errors/index.ts';
 import { captureOf, readFaceLabels, type LabelledFace } from '../../tests/support/face-eval.ts';
-import { faceSimilarity, openFaceEngine, type FaceAnalysis, type FaceEngine } from './index.ts';
+import {
+  BLAZEFACE_SPEC, defaultFaceModel, FACERES_SPEC, faceSimilarity, openFaceEngine, type FaceAnalysis, type FaceEngine,
+} from './index.ts';
 
 const demo = (n: number) => readFileSync(new URL(`../../node_modules/@vladmandic/face-api/demo/sample${n}.jpg`, import.meta.url));
 
@@ -148,6 +152,42 @@ describe('face engine (converted BlazeFace + HSE FaceRes)', () => {
     }
     expect(await codeOf(openFaceEngine({ threads: 0 }))).toBe('LAB-E142');
     expect(await codeOf(openFaceEngine({ modelDir: '/nonexistent' }))).toBe('LAB-E142');
+  });
+
+  it('a model directory (LAB_FACE_MODEL_DIR) replaces the default pair: same ONNX files, same templates', async () => {
+    const src = await defaultFaceModel();
+    const dir = mkdtempSync(join(tmpdir(), 'lab-face-model-'));
+    try {
+      writeFileSync(join(dir, 'det.onnx'), src.detectorBytes);
+      writeFileSync(join(dir, 'emb.onnx'), src.embedderBytes);
+      writeFileSync(join(dir, 'face-model.json'), JSON.stringify({
+        id: 'test-copy', matchThreshold: 0.5,
+        detector: { ...BLAZEFACE_SPEC, file: 'det.onnx' },
+        embedder: { ...FACERES_SPEC, file: 'emb.onnx' },
+      }));
+      const before = process.env.LAB_FACE_MODEL_DIR;
+      process.env.LAB_FACE_MODEL_DIR = dir;
+      let copy: FaceEngine;
+      try {
+        copy = await openFaceEngine();
+      } finally {
+        if (before === undefined) delete process.env.LAB_FACE_MODEL_DIR;
+        else process.env.LAB_FACE_MODEL_DIR = before;
+      }
+      try {
+        expect(copy.model).toEqual({ id: 'test-copy', embeddingDim: 1024, matchThreshold: 0.5 });
+        const photo = await captureOf(byId('s6-left'), { name: 'm', context: 2.2, shift: [0, 0], side: 480, rotate: 0, brightness: 1, jpegQuality: 90 });
+        const a = face(await engine.analyse(photo));
+        const b = face(await copy.analyse(photo));
+        expect(faceSimilarity(a.template, b.template)).toBeGreaterThan(0.9999);
+      } finally {
+        await copy.close();
+      }
+      writeFileSync(join(dir, 'face-model.json'), JSON.stringify({ id: 'broken', matchThreshold: 0.5, detector: { file: 'det.onnx' }, embedder: {} }));
+      expect(await codeOf(openFaceEngine({ modelDir: dir }))).toBe('LAB-E142');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a closed engine refuses work', async () => {

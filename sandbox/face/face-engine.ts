@@ -233,17 +233,17 @@ class OnnxFaceEngine implements FaceEngine {
   async analyseEveryFace(image: Uint8Array): Promise<FaceAnalysis[]> {
     this.#checkOpen();
     const img = await decodeImage(image, this.config.limits);
-    const faces = await this.#facesIn(img);
-    const out: FaceAnalysis[] = [];
-    const ready: { index: number; face: Prepared }[] = [];
-    for (const f of faces) {
-      const stage = await this.#gateAndAlign(img, f);
-      if (stage.kind === 'ready') ready.push({ index: out.length, face: stage.face });
-      out.push(stage.kind === 'ready' ? { kind: 'unusable', reason: 'no-face', faces: 0, detail: t('', '') } : stage);
-    }
-    const slots: (FaceBatchItem | undefined)[] = out;
-    if (ready.length > 0) await this.#embedInto(ready, slots);
-    return slots.filter((x): x is FaceAnalysis => x !== undefined && x.kind !== 'rejected');
+    const stages: Stage[] = [];
+    for (const f of await this.#facesIn(img)) stages.push(await this.#gateAndAlign(img, f));
+    const ready = stages.flatMap((s) => (s.kind === 'ready' ? [s.face] : []));
+    const templates = ready.length > 0 ? await this.#embed(ready.map((f) => f.crop)) : [];
+    let k = 0;
+    return stages.map((s): FaceAnalysis => {
+      if (s.kind !== 'ready') return s;
+      const template = templates[k++];
+      if (!template) throw new LabError('LAB-E144', { detail: t('缺少嵌入结果', 'an embedding is missing') });
+      return { kind: 'face', template, box: s.face.box, landmarks: s.face.landmarks, quality: s.face.quality };
+    });
   }
 
   /** The aligned crop the embedder would see (RGB 0…255, interleaved), for inspection and tests. */
