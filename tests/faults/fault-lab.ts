@@ -116,6 +116,8 @@ export interface FaultLab {
   stopWorker(): Promise<void>;
   /** The child worker's process id while it runs (child mode). */
   workerPid(): number | undefined;
+  /** How the last child worker ended (child mode): exit code or signal. */
+  lastWorkerExit(): { code: number | null; signal: NodeJS.Signals | null } | undefined;
   close(): Promise<void>;
 }
 
@@ -211,6 +213,7 @@ export async function startFaultLab(opts: FaultLabOptions = {}): Promise<FaultLa
     // The registry worker.
     let inProcess: { worker: DomainWorker; queue: QueueDriver; db: Database } | undefined;
     let child: ChildProcess | undefined;
+    let lastExit: { code: number | null; signal: NodeJS.Signals | null } | undefined;
     const startWorker = async (o: { env?: Readonly<Record<string, string>> } = {}) => {
       if (opts.worker === 'child') {
         const c = spawn(process.execPath, ['--import', 'tsx', MAIN, 'worker', '--domain', 'registry'], {
@@ -221,6 +224,7 @@ export async function startFaultLab(opts: FaultLabOptions = {}): Promise<FaultLa
           },
         });
         child = c;
+        c.once('exit', (code, signal) => { lastExit = { code, signal }; });
         if (c.pid !== undefined) { const undo = killOnExit(c.pid); c.once('exit', undo); }
         c.stdout?.on('data', (b: Buffer) => { logs.push(...b.toString('utf8').split('\n').filter(Boolean)); });
         c.stderr?.on('data', (b: Buffer) => { logs.push(...b.toString('utf8').split('\n').filter(Boolean).map((l) => `[worker stderr] ${l}`)); });
@@ -355,6 +359,7 @@ export async function startFaultLab(opts: FaultLabOptions = {}): Promise<FaultLa
       startWorker,
       stopWorker,
       workerPid: () => (child && child.exitCode === null && child.signalCode === null ? child.pid : undefined),
+      lastWorkerExit: () => lastExit,
       close: cleanup,
     };
     return lab;
