@@ -9,11 +9,14 @@ import { checkDimension } from './templates.ts';
  * Slot layout, error bounds, noise flood and decision margin of one comparison job. Everything
  * here is a function of public facts (the dimension and the parameter set), never of a template.
  *
- * Layout (strided): a template of dimension d is padded with zeros to D = 2^⌈log2 d⌉ and the
- * B = 4096 / D probes of a ciphertext are interleaved: component i of probe j sits in slot
- * i·B + j. Rotating by B, 2B, …, (D/2)·B and adding sums each probe's D components cyclically, so
- * after log2 D rotations *every* slot of probe j's column holds the whole inner product — no slot
- * holds a partial sum, which would tell the probe holder about the reference.
+ * Layout (strided, chunked): a template of dimension d is padded with zeros to D = max(64, 2^⌈log2 d⌉)
+ * and cut into k = D / 64 chunks of C = 64 components. A *group* of B = 4096 / C = 64 probes is k
+ * ciphertexts: in ciphertext c, component c·C + i of probe j sits in slot i·B + j. The reference
+ * holder multiplies each by its reference chunk and adds the k products (slot-aligned: the same
+ * column is the same probe), then rotates by B, 2B, …, (C/2)·B and adds: that sums each column's C
+ * slots cyclically, so after log2 C = 6 rotations *every* slot of probe j's column holds the whole
+ * inner product — no slot holds a partial sum, which would tell the probe holder about the
+ * reference. Per probe this costs D / 4096 ciphertexts and 6 / 64 rotations, whatever D.
  *
  * Errors (all bounds are on the canonical embedding, ‖·‖can = max over slots; a polynomial's
  * coefficients are averages of its slots, so ‖·‖∞ ≤ ‖·‖can):
@@ -21,7 +24,8 @@ import { checkDimension } from './templates.ts';
  *   plus ½ of encoding rounding: ‖e_x‖can ≤ N·21.5 (rigorous: ‖·‖can ≤ ‖·‖₁);
  * - the reference plaintext p_y (the masked reference r·y at scale Δ_y): ‖p_y‖can ≤ Δ_y·2^W + N/2;
  *   the product's error ‖e_x·p_y‖can ≤ ‖e_x‖can·‖p_y‖can (the canonical embedding is a ring map);
- * - the rotate-and-sum adds D copies: ≤ D·that; each of the log2 D key switches adds at most 2^22
+ * - the k chunk products are added and the rotate-and-sum adds C copies of that: ≤ k·C·that = D·that;
+ *   each of the log2 C key switches adds at most 2^22
  *   (SEAL's hybrid key switching with a special prime wider than the data primes: the rounding of
  *   the division by P, √(N/3)·(3 + 8√h) ≈ 2^15, dominates; a heuristic bound, checked by the tests);
  * - the re-randomising public-key encryption of zero: ≤ 2·N·21 + 21; the threshold plaintext: N/2.
@@ -39,11 +43,15 @@ import { checkDimension } from './templates.ts';
  */
 export interface ComparisonPlan {
   readonly dimension: number;
-  /** D: the dimension padded to a power of two. */
+  /** D: the dimension padded to a power of two (at least C). */
   readonly blockSize: number;
-  /** B: probes per ciphertext. */
-  readonly probesPerCiphertext: number;
-  /** The rotation steps (B, 2B, …, (D/2)·B), for the Galois keys. */
+  /** C: components of a probe per ciphertext. */
+  readonly chunkSize: number;
+  /** k = D / C: ciphertexts per group. */
+  readonly ciphertextsPerGroup: number;
+  /** B: probes per group (and columns per ciphertext). */
+  readonly probesPerGroup: number;
+  /** The rotation steps (B, 2B, …, (C/2)·B), for the Galois keys. */
   readonly rotationSteps: readonly number[];
   /** log2 of B (the pre-flood error bound). */
   readonly errorBoundBits: number;
@@ -57,6 +65,7 @@ export interface ComparisonPlan {
 }
 
 export const FLOOD_FAILURE_LOG2 = -64;
+export const CHUNK_SIZE = 64;
 const FRESH_ERROR = 21.5;
 const KEY_SWITCH_ERROR_BITS = 22;
 
@@ -64,10 +73,10 @@ export function planComparison(dimension: number): ComparisonPlan {
   checkDimension(dimension);
   const N = POLY_MODULUS_DEGREE;
   const logN = Math.log2(N);
-  const blockSize = 2 ** Math.ceil(Math.log2(dimension));
-  const probesPerCiphertext = SLOT_COUNT / blockSize;
+  const blockSize = Math.max(CHUNK_SIZE, 2 ** Math.ceil(Math.log2(dimension)));
+  const probesPerGroup = SLOT_COUNT / CHUNK_SIZE;
   const rotationSteps: number[] = [];
-  for (let s = probesPerCiphertext; s < SLOT_COUNT; s *= 2) rotationSteps.push(s);
+  for (let s = probesPerGroup; s < SLOT_COUNT; s *= 2) rotationSteps.push(s);
   const refPlain = 2 ** (REFERENCE_SCALE_BITS + MASK_BITS) + N / 2;
   const bound = blockSize * N * FRESH_ERROR * refPlain + rotationSteps.length * 2 ** KEY_SWITCH_ERROR_BITS + 2 * N * 21 + 21 + N / 2;
   const errorBoundBits = Math.ceil(Math.log2(bound));
@@ -81,7 +90,7 @@ export function planComparison(dimension: number): ComparisonPlan {
   const margin = floodSlot + rounding + 2 ** (errorBoundBits - scaleBits);
   // Room: message ≤ scale·2^W·2, flood 2^f and B must stay below q/4 (checked against the context's q in the holders).
   return {
-    dimension, blockSize, probesPerCiphertext, rotationSteps, errorBoundBits, floodBits, statisticalSecurityBits: lambda,
+    dimension, blockSize, chunkSize: CHUNK_SIZE, ciphertextsPerGroup: blockSize / CHUNK_SIZE, probesPerGroup, rotationSteps, errorBoundBits, floodBits, statisticalSecurityBits: lambda,
     decisionMargin: margin, slotNoiseBound: margin,
   };
 }

@@ -127,7 +127,7 @@ describe('encrypted face comparison (CKKS)', () => {
     const next = stream(5);
     const refs = new Map<string, Int8Array>();
     const probes: Probe[] = [];
-    for (let i = 0; i < 40; i++) {
+    for (let i = 0; i < 80; i++) {
       const ref = quantizeTemplate(Array.from({ length: 128 }, next));
       refs.set(`p${i}`, ref);
       probes.push({ key: `p${i}`, template: probeAt(ref, 0.8, next) });
@@ -144,7 +144,7 @@ describe('encrypted face comparison (CKKS)', () => {
     const extra = withHeader(b0, (h) => ({ ...h, extra: 1 }));
     expect(await codeOf(reference.handle(extra))).toBe('LAB-E192');
     // a sealed key list moved to another batch number fails authentication
-    const moved = withHeader(b1, (h) => ({ ...h, batch: 0, count: 32 }));
+    const moved = withHeader(b1, (h) => ({ ...h, batch: 0, count: 64 }));
     expect(await codeOf(reference.handle(moved))).toBe('LAB-E192');
     // a flipped ciphertext byte in the sealed keys
     const flipped = Uint8Array.from(b0);

@@ -61,8 +61,8 @@ export interface ReferenceTemplate {
 /** How the reference holder reads its references: one answer per key, in order (undefined: none). */
 export type ReferenceLookup = (keys: readonly string[], modelId: string) => Promise<readonly (ReferenceTemplate | undefined)[]> | readonly (ReferenceTemplate | undefined)[];
 
-/** At most this many ciphertexts per session (a job runs several sessions in turn). */
-export const MAX_CIPHERTEXTS_PER_SESSION = 256;
+/** At most this many groups (of 64 probes) per session (a job runs several sessions in turn). */
+export const MAX_GROUPS_PER_SESSION = 128;
 const MAX_KEY_BYTES = 128;
 
 const closed = (): LabError => new LabError('LAB-E194', { detail: t('该会话已关闭，密钥已销毁', 'the session is closed and its keys wiped') });
@@ -71,7 +71,7 @@ const aad = (kind: string, jobId: string, session: string, batch: number): strin
 
 /** The most comparisons one session of this dimension takes. */
 export function maxComparisonsPerSession(dimension: number): number {
-  return planComparison(dimension).probesPerCiphertext * MAX_CIPHERTEXTS_PER_SESSION;
+  return planComparison(dimension).probesPerGroup * MAX_GROUPS_PER_SESSION;
 }
 
 function loadCiphertext(ctx: CkksContext, into: CipherText, bytes: Uint8Array, expect: { ntt: boolean; scaleBits: number }): void {
@@ -151,7 +151,7 @@ export class FaceProbeHolder {
     const keys = this.#live();
     if (this.#probes) throw sequence('the session was already started', '会话已开始');
     const { dimension } = this.#job;
-    const max = this.plan.probesPerCiphertext * MAX_CIPHERTEXTS_PER_SESSION;
+    const max = this.plan.probesPerGroup * MAX_GROUPS_PER_SESSION;
     if (probes.length === 0 || probes.length > max) {
       throw new LabError('LAB-E191', { detail: t(`每个会话 1–${max} 次比对`, `a session takes 1–${max} comparisons`), field: 'probes', hint: t('分成多个会话', 'split the comparisons into several sessions') });
     }
@@ -165,7 +165,7 @@ export class FaceProbeHolder {
     });
     this.#probes = probes.map((p) => ({ key: p.key, template: Int8Array.from(p.template) }));
     this.#outcomes = new Int8Array(probes.length).fill(PENDING);
-    this.#batches = Math.ceil(probes.length / this.plan.probesPerCiphertext);
+    this.#batches = Math.ceil(probes.length / this.plan.probesPerGroup);
     this.#received = new Uint8Array(this.#batches);
     const { seal } = this.#ctx;
     const galois = sealCall('LAB-E190', t('生成旋转密钥失败', 'Galois key generation failed'), () => keys.keyGenerator.createGaloisKeysSerializable(Int32Array.from(this.plan.rotationSteps)));
@@ -211,33 +211,35 @@ export class FaceProbeHolder {
   #encryptProbes(): Uint8Array[] {
     const probes = this.#probes!;
     const { seal, encoder } = this.#ctx;
-    const { probesPerCiphertext: B } = this.plan;
+    const { probesPerGroup: B, chunkSize: C, ciphertextsPerGroup: k } = this.plan;
     const slots = new Float64Array(SLOT_COUNT);
     const plain = seal.PlainText();
     const out: Uint8Array[] = [];
     try {
       for (let b = 0; b < this.#batches; b++) {
-        slots.fill(0);
         const first = b * B;
         const count = Math.min(B, probes.length - first);
-        for (let j = 0; j < count; j++) {
-          const u = unitVector(probes[first + j]!.template);
-          for (let i = 0; i < u.length; i++) slots[i * B + j] = u[i]!;
-          u.fill(0);
+        const units = probes.slice(first, first + count).map((p) => unitVector(p.template));
+        const ciphertexts: Uint8Array[] = [];
+        for (let c = 0; c < k; c++) {
+          slots.fill(0);
+          units.forEach((u, j) => {
+            for (let i = 0; i < C && c * C + i < u.length; i++) slots[i * B + j] = u[c * C + i]!;
+          });
+          sealCall('LAB-E190', t('编码失败', 'encoding failed'), () => encoder.encode(slots, 2 ** PROBE_SCALE_BITS, plain));
+          const encryptor = this.#live().encryptor;
+          const ser = sealCall('LAB-E190', t('加密失败', 'encryption failed'), () => encryptor.encryptSymmetricSerializable(plain));
+          try {
+            ciphertexts.push(ser.saveArray(seal.ComprModeType.none));
+          } finally {
+            ser.delete();
+          }
         }
-        sealCall('LAB-E190', t('编码失败', 'encoding failed'), () => encoder.encode(slots, 2 ** PROBE_SCALE_BITS, plain));
-        const encryptor = this.#live().encryptor;
-        const ser = sealCall('LAB-E190', t('加密失败', 'encryption failed'), () => encryptor.encryptSymmetricSerializable(plain));
-        let ciphertext: Uint8Array;
-        try {
-          ciphertext = ser.saveArray(seal.ComprModeType.none);
-        } finally {
-          ser.delete();
-        }
+        for (const u of units) u.fill(0);
         const keys = Buffer.from(JSON.stringify(probes.slice(first, first + count).map((p) => p.key)), 'utf8');
         const sealedKeys = this.#channel.seal('probe-to-reference', b, aad(FM_PROBES, this.jobId, this.session, b), keys);
         keys.fill(0);
-        const msg: FmProbes = { kind: FM_PROBES, jobId: this.jobId, session: this.session, batch: b, count, sealedKeys, ciphertext };
+        const msg: FmProbes = { kind: FM_PROBES, jobId: this.jobId, session: this.session, batch: b, count, sealedKeys, ciphertexts };
         out.push(encodeFmMessage(msg, this.#max));
       }
     } finally {
@@ -249,7 +251,7 @@ export class FaceProbeHolder {
 
   #decryptResult(m: FmResult): void {
     const { decryptor } = this.#live();
-    const { probesPerCiphertext: B, blockSize: D, slotNoiseBound } = this.plan;
+    const { probesPerGroup: B, chunkSize: C, slotNoiseBound } = this.plan;
     if (m.batch >= this.#batches) throw sequence('result for a batch that was never sent', '结果对应的批次不存在');
     if (this.#received[m.batch]) throw sequence('a result arrived twice (replayed)', '同一批次的结果收到两次（重放）');
     const first = m.batch * B;
@@ -277,11 +279,11 @@ export class FaceProbeHolder {
     for (let j = 0; j < count; j++) {
       if (status[j] === 1) { this.#outcomes[first + j] = UNUSABLE; continue; }
       let sum = 0, lo = Infinity, hi = -Infinity;
-      for (let i = 0; i < D; i++) {
+      for (let i = 0; i < C; i++) {
         const v = values[i * B + j]!;
         sum += v; lo = Math.min(lo, v); hi = Math.max(hi, v);
       }
-      const mean = sum / D;
+      const mean = sum / C;
       if (!(Math.abs(mean) <= limit) || hi - lo > 2 * slotNoiseBound) {
         throw new LabError('LAB-E197', { detail: t('解密值超出可能范围', 'the decrypted values are out of range') });
       }
@@ -395,7 +397,7 @@ export class FaceReferenceHolder {
     checkModelId(setup.modelId);
     const plan = planComparison(checkDimension(setup.dimension));
     checkRoom(plan, this.#ctx.dataModulus);
-    if (setup.batches !== Math.ceil(setup.comparisons / plan.probesPerCiphertext) || setup.batches > MAX_CIPHERTEXTS_PER_SESSION) {
+    if (setup.batches !== Math.ceil(setup.comparisons / plan.probesPerGroup) || setup.batches > MAX_GROUPS_PER_SESSION) {
       throw new LabError('LAB-E195', { detail: t('批次数与比对数不符或超出上限', 'the batch count does not match the comparisons or exceeds the limit') });
     }
     const { seal, context } = this.#ctx;
@@ -426,7 +428,7 @@ export class FaceReferenceHolder {
     const channel = this.#channel!;
     if (m.batch >= setup.batches) throw sequence('probe batch beyond the announced batches', '探针批次超出声明的批次数');
     if (s.received[m.batch]) throw sequence('a probe batch arrived twice (replayed)', '同一探针批次收到两次（重放）');
-    const { probesPerCiphertext: B, blockSize: D } = plan;
+    const { probesPerGroup: B, chunkSize: C, ciphertextsPerGroup: k } = plan;
     const count = Math.min(B, setup.comparisons - m.batch * B);
     if (m.count !== count) throw new LabError('LAB-E192', { detail: t('探针数与批次不符', 'the probe count does not match the batch') });
     const keyBytes = channel.open('probe-to-reference', m.batch, aad(FM_PROBES, setup.jobId, setup.session, m.batch), m.sealedKeys);
@@ -441,8 +443,10 @@ export class FaceReferenceHolder {
     if (!Array.isArray(keys) || keys.length !== count || !keys.every((k) => typeof k === 'string' && k.length > 0 && Buffer.byteLength(k, 'utf8') <= MAX_KEY_BYTES)) {
       throw new LabError('LAB-E192', { detail: t('查找键列表格式错误', 'the lookup key list is malformed') });
     }
+    if (m.ciphertexts.length !== k) throw new LabError('LAB-E192', { detail: t(`一组探针须有 ${k} 个密文`, `a probe group carries ${k} ciphertexts`) });
     const { seal, encoder, evaluator, dataPrimes } = this.#ctx;
-    const ct = seal.CipherText();
+    const cts = m.ciphertexts.map(() => seal.CipherText());
+    const ct = cts[0]!;
     const tmp = seal.CipherText();
     const zero = seal.CipherText();
     const refPlain = seal.PlainText();
@@ -451,8 +455,9 @@ export class FaceReferenceHolder {
     const tau = new Float64Array(SLOT_COUNT);
     const masks = sampleMasks(count);
     const status = new Uint8Array(count);
+    const units: Float64Array[] = [];
     try {
-      loadCiphertext(this.#ctx, ct, m.ciphertext, { ntt: true, scaleBits: PROBE_SCALE_BITS });
+      m.ciphertexts.forEach((bytes, c) => loadCiphertext(this.#ctx, cts[c]!, bytes, { ntt: true, scaleBits: PROBE_SCALE_BITS }));
       const refs = await this.#lookup(keys as string[], setup.modelId);
       if (this.#closed) throw closed();
       if (refs.length !== count) throw new LabError('LAB-E191', { detail: t('查找结果的个数与查找键不符', 'the lookup returned a different number of references'), field: 'lookup' });
@@ -466,21 +471,29 @@ export class FaceReferenceHolder {
         // the same work as any other, and a value that says nothing of this side's data.
         const u = usable ? unitVector(ref.template) : randomUnitVector(setup.dimension);
         const r = j < count ? masks[j]! : 1;
-        for (let i = 0; i < u.length; i++) y[i * B + j] = r * u[i]!;
-        u.fill(0);
-        if (usable) for (let i = 0; i < D; i++) tau[i * B + j] = r * setup.threshold;
+        for (let i = 0; i < u.length; i++) u[i]! *= r;
+        units.push(u);
+        if (usable) for (let i = 0; i < C; i++) tau[i * B + j] = r * setup.threshold;
       }
       const compute = t('密文计算失败', 'the encrypted computation failed');
       sealCall('LAB-E190', compute, () => {
-        encoder.encode(y, 2 ** REFERENCE_SCALE_BITS, refPlain);
-        evaluator.multiplyPlain(ct, refPlain, ct);
+        // Σ over chunks c of (probe chunk c) ⊙ (masked reference chunk c): slot-aligned, same columns.
+        for (let c = 0; c < k; c++) {
+          y.fill(0);
+          units.forEach((u, j) => {
+            for (let i = 0; i < C && c * C + i < u.length; i++) y[i * B + j] = u[c * C + i]!;
+          });
+          encoder.encode(y, 2 ** REFERENCE_SCALE_BITS, refPlain);
+          evaluator.multiplyPlain(cts[c]!, refPlain, cts[c]!);
+          if (c > 0) evaluator.add(ct, cts[c]!, ct);
+        }
         for (const step of plan.rotationSteps) {
           evaluator.rotateVector(ct, step, s.galoisKeys, tmp);
           evaluator.add(ct, tmp, ct);
         }
         encoder.encode(tau, ct.scale, tauPlain);
         evaluator.subPlain(ct, tauPlain, ct);
-        // Re-randomise: c1 would otherwise be a·p_y, from which P (who knows a) could divide out p_y.
+        // Re-randomise: c1 would otherwise be Σ a_c·p_c, from which P (who knows every a_c) could learn the p_c.
         s.encryptor.encryptZero(zero);
         zero.setScale(ct.scale);
         evaluator.add(ct, zero, ct);
@@ -501,7 +514,8 @@ export class FaceReferenceHolder {
       return out;
     } finally {
       y.fill(0); tau.fill(0); masks.fill(0); status.fill(0);
-      for (const o of [ct, tmp, zero, refPlain, tauPlain]) o.delete();
+      for (const u of units) u.fill(0);
+      for (const o of [...cts, tmp, zero, refPlain, tauPlain]) o.delete();
     }
   }
 

@@ -12,7 +12,7 @@ export {
   type FmAccept, type FmMessage, type FmProbes, type FmResult, type FmSetup,
 } from './messages.ts';
 export {
-  FaceProbeHolder, FaceReferenceHolder, MAX_CIPHERTEXTS_PER_SESSION, maxComparisonsPerSession, openProbeHolder, openReferenceHolder,
+  FaceProbeHolder, FaceReferenceHolder, MAX_GROUPS_PER_SESSION, maxComparisonsPerSession, openProbeHolder, openReferenceHolder,
   type FaceOutcome, type Probe, type ProbeJob, type ReferenceHolderOptions, type ReferenceLookup, type ReferenceSummary, type ReferenceTemplate,
 } from './face-match.protocol.ts';
 export { compareBatch, type BatchComparison, type BatchTiming } from './batch.ts';

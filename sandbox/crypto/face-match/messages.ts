@@ -14,7 +14,7 @@ import type { CkksParams } from './ckks-context.ts';
  *          Galois keys, public key, X25519 key
  *                                        ◀───────  accept: X25519 key
  *   probes #b: sealed lookup keys,       ───────▶
- *              one CKKS ciphertext
+ *              k CKKS ciphertexts (a group)
  *                                        ◀───────  result #b: sealed status bytes,
  *                                                           one flooded CKKS ciphertext
  *
@@ -28,6 +28,8 @@ export const FM_RESULT = 'face-match/result';
 export const FM_VERSION = 1;
 /** Default upper bound of one message (the setup with 11 Galois keys for 2048-d is ≈ 9 MB). */
 export const DEFAULT_MAX_MESSAGE_BYTES = 16 * 1024 * 1024;
+/** The most ciphertexts of one group (a 4096-d template in chunks of 64). */
+export const MAX_CIPHERTEXTS_PER_GROUP = 64;
 /** The most comparisons one session takes. */
 export const MAX_COMPARISONS = 1 << 20;
 
@@ -60,7 +62,8 @@ export interface FmProbes extends Envelope {
   readonly batch: number;
   readonly count: number;
   readonly sealedKeys: Uint8Array;
-  readonly ciphertext: Uint8Array;
+  /** The group's k ciphertexts, chunk by chunk. */
+  readonly ciphertexts: readonly Uint8Array[];
 }
 
 export interface FmResult extends Envelope {
@@ -97,7 +100,7 @@ export function encodeFmMessage(m: FmMessage, maxBytes = DEFAULT_MAX_MESSAGE_BYT
       break;
     case FM_PROBES:
       header = { ...base, batch: m.batch, count: m.count };
-      blobs = [m.sealedKeys, m.ciphertext];
+      blobs = [m.sealedKeys, ...m.ciphertexts];
       break;
     case FM_RESULT:
       header = { ...base, batch: m.batch, count: m.count, floodBits: m.floodBits };
@@ -205,8 +208,8 @@ export function decodeFmMessage(bytes: Uint8Array, maxBytes = DEFAULT_MAX_MESSAG
       return { kind: FM_ACCEPT, ...env, channelKey: blobs[0]! };
     case FM_PROBES:
       exactKeys(h, [...common, 'batch', 'count'], 'probes');
-      need(2, 'probes');
-      return { kind: FM_PROBES, ...env, batch: int(h, 'batch', 0, MAX_COMPARISONS), count: int(h, 'count', 1, 4096), sealedKeys: blobs[0]!, ciphertext: blobs[1]! };
+      if (blobs.length < 2 || blobs.length > 1 + MAX_CIPHERTEXTS_PER_GROUP) throw malformed(`probes carry 2–${1 + MAX_CIPHERTEXTS_PER_GROUP} blobs`, `探针消息须携带 2–${1 + MAX_CIPHERTEXTS_PER_GROUP} 个数据块`);
+      return { kind: FM_PROBES, ...env, batch: int(h, 'batch', 0, MAX_COMPARISONS), count: int(h, 'count', 1, 4096), sealedKeys: blobs[0]!, ciphertexts: blobs.slice(1) };
     case FM_RESULT:
       exactKeys(h, [...common, 'batch', 'count', 'floodBits'], 'result');
       need(2, 'result');
