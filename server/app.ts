@@ -14,6 +14,7 @@ import { registerApprovalRoutes } from './routes/approval.route.ts';
 import { registerAuthRoutes } from './routes/auth.route.ts';
 import { registerBudgetRoutes } from './routes/budget.route.ts';
 import { registerCatalogRoutes } from './routes/catalog.route.ts';
+import { registerDisclosurePreviewRoutes } from './routes/disclosure-preview.route.ts';
 import { registerDocsRoutes } from './routes/docs.route.ts';
 import { registerFollowUpRoutes } from './routes/follow-up.route.ts';
 import { registerHealthRoutes } from './routes/health.route.ts';
@@ -72,6 +73,7 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   registerPipelineRoutes(app, deps);
   registerJobListRoutes(app, deps);
   registerExportRoutes(app, deps);
+  registerDisclosurePreviewRoutes(app, deps);
   registerApprovalRoutes(app, deps);
   registerPolicyRoutes(app, deps);
   registerBudgetRoutes(app, deps);

@@ -39,6 +39,7 @@ const CASES: readonly Case[] = [
   { method: 'GET', path: '/api/catalog/geography', url: () => '/api/catalog/geography', expect: all(200) },
   { method: 'GET', path: '/api/operators', url: () => '/api/operators', expect: all(200) },
   { method: 'POST', path: '/api/pipelines/validate', url: () => '/api/pipelines/validate', body: () => example('s1-population-rollup'), expect: only({ analyst: 200, officer: 200, researcher: 200 }, 403) },
+  { method: 'POST', path: '/api/pipelines/disclosure-preview', url: () => '/api/pipelines/disclosure-preview', body: () => example('s1-population-rollup'), expect: only({ analyst: 200, officer: 200, researcher: 200 }, 403) },
   { method: 'POST', path: '/api/pipelines', url: () => '/api/pipelines', body: () => ({ ...example('s6-registry-new-inflow'), name: 'matrix' }), expect: only({ analyst: 201, officer: 201, researcher: 201 }, 403) },
   { method: 'GET', path: '/api/pipelines', url: () => '/api/pipelines', expect: only({ analyst: 200, officer: 200, researcher: 200 }, 403) },
   { method: 'GET', path: '/api/pipelines/{id}', url: (f) => `/api/pipelines/${f.pipeline}`, expect: all(404) },
