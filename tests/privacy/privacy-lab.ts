@@ -256,6 +256,20 @@ export function quasiId(idNumber: string, column = 'id_number'): string {
   return `(birth_date_from_id(${column}) = DATE '${birth}' AND sex_from_id(${column}) = '${sex}' AND region_of_id(${column}) = '${idNumber.slice(0, 6)}')`;
 }
 
+/**
+ * 1 for the persons born on the person's birthday, 0 for everyone else: arithmetic with no boolean
+ * part, which the condition audit (it judges boolean parts) does not see
+ * (docs/privacy-attacks.md#arithmetic-isolation). For a target whose birthday no one else in the
+ * dataset shares, it singles the person out; the guard's own rules then have to hold.
+ */
+export function bornOnBirthdayOf(idNumber: string, birthDate = 'birth_date_from_id(id_number)'): string {
+  const birth = `${idNumber.slice(6, 10)}-${idNumber.slice(10, 12)}-${idNumber.slice(12, 14)}`;
+  return `(1 - least(1, abs(days_between(${birthDate}, DATE '${birth}'))))`;
+}
+
+/** The SQL of the birthday in an ID number, for the test to pick persons whose birthday is unique. */
+export const BIRTHDAY_SQL = (column: string) => `substr(${column}, 7, 8)`;
+
 /** The SQL twin of `quasiId`, for the test to check that it singles out one person. */
 export const QUASI_ID_SQL = (column: string) => `substr(${column}, 7, 8) || substr(${column}, 1, 6) || ((ascii(substr(${column}, 17, 1)) - 48) % 2)::text`;
 

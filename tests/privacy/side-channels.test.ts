@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_PROJECT } from '../../server/lab/demo-users.ts';
 import { waitForJob } from '../support/api-client.ts';
 import {
-  ID_NUMBER, QUASI_ID_SQL, countPipeline, createPrivacyLab, finish, only, quasiId, runAs, truthQuery, type PipelineDoc, type PrivacyLab, type RunOutcome,
+  BIRTHDAY_SQL, ID_NUMBER, bornOnBirthdayOf, countPipeline, createPrivacyLab, finish, only, runAs, truthQuery, type PipelineDoc, type PrivacyLab, type RunOutcome,
 } from './privacy-lab.ts';
 
 /**
@@ -11,7 +11,10 @@ import {
  */
 
 let p: PrivacyLab;
-/** Two patients singled out by (birth date, sex, origin): X has a severe mental disorder, Y not. */
+/**
+ * Two patients singled out by their birthday (no other patient shares it; so also by birth date,
+ * sex and origin): X has a severe mental disorder, Y not.
+ */
 let X = '';
 let Y = '';
 let names: string[] = [];
@@ -22,10 +25,10 @@ const keep = (what: string, o: RunOutcome) => { for (const text of o.bodies) rec
 beforeAll(async () => {
   p = await createPrivacyLab({ persons: 10_000, seed: 'privacy-side-channels' });
   const rows = await truthQuery<{ id_number: string; severe: boolean }>(p.domains.health, `
-    WITH q AS (SELECT DISTINCT id_number, ${QUASI_ID_SQL('id_number')} AS qk FROM chronic_condition),
+    WITH q AS (SELECT DISTINCT id_number, ${BIRTHDAY_SQL('id_number')} AS qk FROM chronic_condition),
          uniq AS (SELECT qk FROM q GROUP BY qk HAVING count(*) = 1)
     SELECT id_number, bool_or(condition = 'severe_mental') AS severe FROM chronic_condition
-    WHERE ${QUASI_ID_SQL('id_number')} IN (SELECT qk FROM uniq) GROUP BY 1 ORDER BY 1`);
+    WHERE ${BIRTHDAY_SQL('id_number')} IN (SELECT qk FROM uniq) GROUP BY 1 ORDER BY 1`);
   X = rows.find((r) => r.severe)?.id_number ?? '';
   Y = rows.find((r) => !r.severe)?.id_number ?? '';
   expect(X && Y).toBeTruthy();
@@ -90,11 +93,14 @@ describe('a job’s success or failure as a one-bit answer', () => {
     const [ages] = await truthQuery<{ n: number }>(p.domains.health,
       "SELECT count(DISTINCT date_part('year', age(DATE '2026-06-30', to_date(substr(id_number, 7, 8), 'YYYYMMDD'))))::int AS n FROM chronic_condition WHERE date_part('year', age(DATE '2026-06-30', to_date(substr(id_number, 7, 8), 'YYYYMMDD'))) BETWEEN 40 AND 79");
     expect(ages?.n).toBe(40);
+    // The target is picked by arithmetic (a condition that singles the person out is refused by
+    // the condition audit, the same for X and Y: see differencing.test.ts).
     for (const [label, who] of [['X', X], ['Y', Y]] as const) {
+      const target = `(CASE WHEN condition = 'severe_mental' THEN 1 ELSE 0 END) * ${bornOnBirthdayOf(who)}`;
       const out = await runAs(p.analyst, countPipeline({
         name: `level oracle ${label}`, dataset: 'health.chronic_condition',
-        where: `age_from_id(id_number) BETWEEN 40 AND 79 OR (condition = 'severe_mental' AND ${quasiId(who)})`,
-        derive: [{ name: 'k', expr: `CASE WHEN condition = 'severe_mental' AND ${quasiId(who)} THEN -1 ELSE age_from_id(id_number) END` }],
+        where: `least(1, (CASE WHEN age_from_id(id_number) BETWEEN 40 AND 79 THEN 1 ELSE 0 END) + ${target}) = 1`,
+        derive: [{ name: 'k', expr: `age_from_id(id_number) - (age_from_id(id_number) + 1) * ${target}` }],
         groupBy: ['k'],
       }));
       keep(`level oracle ${label}`, out);
@@ -102,7 +108,7 @@ describe('a job’s success or failure as a one-bit answer', () => {
     }
     for (const label of ['X', 'Y']) {
       const o = outcomes.get(`levels ${label}`);
-      if (o?.state !== 'succeeded') expect(o?.bodies.join('\n'), 'a refusal names the column, never a value or how many').not.toMatch(/\b41\b|-1\b/);
+      if (o?.state !== 'succeeded') expect(JSON.stringify(o?.error), 'a refusal names the column, never a value or how many').not.toMatch(/\b41\b|-1\b/);
     }
   });
 
@@ -129,7 +135,9 @@ describe('a job’s success or failure as a one-bit answer', () => {
     for (const [label, who] of [['X', X], ['Y', Y]] as const) {
       const out = await runAs(p.analyst, countPipeline({
         name: `error oracle ${label}`, dataset: 'health.chronic_condition',
-        where: `CASE WHEN condition = 'severe_mental' AND ${quasiId(who)} THEN age_from_id(id_number) * 3000000000 * 3000000000 * 3000000000 ELSE 0 END = 0`,
+        // Fails for the diabetes rows (so that the condition is not one person's: condition audit)
+        // and, when the secret holds, for the target's row, whose product overflows bigint.
+        where: `(CASE WHEN condition = 'severe_mental' THEN 1 ELSE 0 END) * ${bornOnBirthdayOf(who)} * age_from_id(id_number) * 3000000000 * 3000000000 * 3000000000 + (CASE WHEN condition = 'diabetes' THEN 1 ELSE 0 END) < 1`,
         groupBy: [],
       }));
       keep(`error oracle ${label}`, out);

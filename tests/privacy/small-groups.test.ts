@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ReleasedTable } from '../../sandbox/disclosure/released-table.ts';
 import {
-  QUASI_ID_SQL, countPipeline, createPrivacyLab, only, quasiId, runAs, trueRows, truthQuery, type PipelineDoc, type PipelineNode, type PrivacyLab,
+  BIRTHDAY_SQL, QUASI_ID_SQL, bornOnBirthdayOf, countPipeline, createPrivacyLab, only, quasiId, runAs, trueRows, truthQuery, type PipelineDoc, type PipelineNode, type PrivacyLab,
 } from './privacy-lab.ts';
 
 /**
@@ -90,29 +90,52 @@ describe('an identifier through a derived expression as a group key (I3)', () =>
 });
 
 /** Persons of a dataset whose (birth date, sex, origin) is unique there, with a grouping of their rows. */
-async function isolatable(db: 'health' | 'civil', table: string, attribute: string) {
+/** Persons of a table whom `key` (birth date, sex and origin by default) singles out, with their attributes. */
+async function isolatable(db: 'health' | 'civil', table: string, attribute: string, key: (column: string) => string = QUASI_ID_SQL) {
   return truthQuery<{ id_number: string; attrs: string }>(p.domains[db], `
-    WITH q AS (SELECT DISTINCT id_number, ${QUASI_ID_SQL('id_number')} AS qk FROM ${table}),
+    WITH q AS (SELECT DISTINCT id_number, ${key('id_number')} AS qk FROM ${table}),
          uniq AS (SELECT qk FROM q GROUP BY qk HAVING count(*) = 1)
     SELECT id_number, string_agg(DISTINCT ${attribute}, ',' ORDER BY ${attribute}) AS attrs FROM ${table}
-    WHERE ${QUASI_ID_SQL('id_number')} IN (SELECT qk FROM uniq) GROUP BY 1 ORDER BY 1`);
+    WHERE ${key('id_number')} IN (SELECT qk FROM uniq) GROUP BY 1 ORDER BY 1`);
 }
 
 const listed = (t: ReleasedTable) => t.rows.filter((r) => r.grouping === 0).map((r) => r.keys.join('|')).sort();
 
 describe('isolating one person by what a neighbour knows (birth date, sex, origin: L3, no approval)', () => {
   const views = new Map<string, { listed: string[]; truth: string }>();
+  const refusals = new Map<string, unknown>();
 
-  it('the attacker isolates two patients and groups them by condition: every count is suppressed', async () => {
+  it('the attacker’s filter that singles out a patient is refused (condition audit, LAB-E125), the same for two patients with different conditions', async () => {
     const people = await isolatable('health', 'chronic_condition', 'condition');
     const x = people.find((r) => r.attrs.includes(','));
     const y = people.find((r) => x && r.attrs !== x.attrs);
     if (!x || !y) throw new Error('no targets');
     for (const [label, who] of [['X', x], ['Y', y]] as const) {
       const out = await runAs(p.analyst, countPipeline({ name: `isolate ${label}`, dataset: 'health.chronic_condition', where: quasiId(who.id_number), groupBy: ['condition'] }));
-      expect(out.state).toBe('succeeded');
+      expect(out.state).toBe('failed');
+      expect(out.tables.size).toBe(0);
+      const e = out.error as { code?: string; nodeId?: string; field?: string; en?: string };
+      refusals.set(label, { code: e.code, nodeId: e.nodeId, field: e.field, en: e.en });
+    }
+    expect(refusals.get('X')).toMatchObject({ code: 'LAB-E125', nodeId: 'f', field: 'params.condition' });
+    expect(refusals.get('X')).toEqual(refusals.get('Y'));
+  });
+
+  it('isolated by arithmetic instead (a group key that is 1 on the patient’s birthday): the patient’s cells are suppressed and not listed', async () => {
+    const people = await isolatable('health', 'chronic_condition', 'condition', BIRTHDAY_SQL);
+    const x = people.find((r) => r.attrs.includes(','));
+    const y = people.find((r) => x && r.attrs !== x.attrs);
+    if (!x || !y) throw new Error('no targets');
+    for (const [label, who] of [['X', x], ['Y', y]] as const) {
+      const out = await runAs(p.analyst, countPipeline({
+        name: `isolate ${label} by arithmetic`, dataset: 'health.chronic_condition',
+        // A key name per target: the release ledger compares cells by key names, and would otherwise
+        // suppress Y's cells that differ by one person from X's (the ledger's own oracle:
+        // docs/privacy-attacks.md#arithmetic-isolation); here the listing rule is under test.
+        derive: [{ name: `k_${label.toLowerCase()}`, expr: bornOnBirthdayOf(who.id_number) }], groupBy: [`k_${label.toLowerCase()}`, 'condition'],
+      }));
       const t = only(out);
-      for (const r of t.rows) { expect(r.suppressed).toBe(true); expect(r.values).toEqual([null]); }
+      for (const r of t.rows) if (r.keys[0] === '1') { expect(r.suppressed).toBe(true); expect(r.values).toEqual([null]); }
       views.set(label, { listed: listed(t), truth: who.attrs });
     }
   });
@@ -123,6 +146,7 @@ describe('isolating one person by what a neighbour knows (birth date, sex, origi
   it('the attacker sees the same table whatever conditions the isolated person has', () => {
     const [x, y] = [views.get('X'), views.get('Y')];
     expect(x?.truth).not.toBe(y?.truth);
+    expect(x?.listed.some((k) => k.startsWith('1|')), 'no cell of the isolated person is listed').toBe(false);
     expect(x?.listed, `X has ${x?.truth}, Y has ${y?.truth}`).toEqual(y?.listed);
   });
 });
@@ -130,8 +154,8 @@ describe('isolating one person by what a neighbour knows (birth date, sex, origi
 describe('isolating one person with tags', () => {
   const views = new Map<string, { listed: string[]; truth: string }>();
 
-  it('disability tags for two isolated persons, counted by tag: every count is suppressed', async () => {
-    const people = await isolatable('civil', 'disability', 'disability_type');
+  it('disability tags for two persons isolated by arithmetic, counted by tag: their counts are suppressed', async () => {
+    const people = await isolatable('civil', 'disability', 'disability_type', BIRTHDAY_SQL);
     const x = people.find((r) => /intellectual|mental/.test(r.attrs));
     const y = people.find((r) => !/intellectual|mental/.test(r.attrs));
     if (!x || !y) throw new Error('no targets');
@@ -139,12 +163,13 @@ describe('isolating one person with tags', () => {
       const nodes: PipelineNode[] = [
         { id: 'src', op: 'source@1', params: { dataset: 'civil.disability' } },
         { id: 'tags', op: 'tag@1', inputs: { rows: 'src' }, params: { tags: ['disabled', 'severe_disability', 'intellectual_or_mental_disability'] } },
-        { id: 'one', op: 'filter@1', inputs: { rows: 'tags' }, params: { condition: quasiId(who.id_number) } },
-        { id: 'agg', op: 'aggregate@1', inputs: { rows: 'one' }, params: { groupBy: ['tag'], measures: [{ kind: 'count_persons' }] } },
+        // A key name per target (see above).
+        { id: 'one', op: 'derive@1', inputs: { rows: 'tags' }, params: { columns: [{ name: `k_${label.toLowerCase()}`, expr: bornOnBirthdayOf(who.id_number) }] } },
+        { id: 'agg', op: 'aggregate@1', inputs: { rows: 'one' }, params: { groupBy: [`k_${label.toLowerCase()}`, 'tag'], measures: [{ kind: 'count_persons' }] } },
         { id: 'out', op: 'output@1', inputs: { table: 'agg' }, params: {} },
       ];
       const t = only(await runAs(p.analyst, { specVersion: 1, name: `tags of ${label}`, nodes }));
-      for (const r of t.rows) expect(r.suppressed).toBe(true);
+      for (const r of t.rows) if (r.keys[0] === '1') expect(r.suppressed).toBe(true);
       views.set(label, { listed: listed(t), truth: who.attrs });
     }
   });
@@ -152,6 +177,7 @@ describe('isolating one person with tags', () => {
   // Was a leak (docs/privacy-attacks.md#presence): as above, with the tag names.
   it('the attacker sees the same table whatever tags the isolated person has', () => {
     const [x, y] = [views.get('X'), views.get('Y')];
+    expect(x?.listed.some((k) => k.startsWith('1|'))).toBe(false);
     expect(x?.listed, `X: ${x?.truth}, Y: ${y?.truth}`).toEqual(y?.listed);
   });
 

@@ -126,17 +126,19 @@ describe('dominance (p% rule and (2, 90 %) on sums)', () => {
     const [t] = await truthQuery<{ bd: string; sex: string; age: number }>(p.domains.registry, `
       SELECT birth_date::text AS bd, sex, date_part('year', age(DATE '2026-06-30', birth_date))::int AS age FROM person
       WHERE status = 'active' AND community_code = $1 AND birth_date < DATE '1956-01-01'
-        AND (birth_date, sex) IN (SELECT birth_date, sex FROM person WHERE status = 'active' AND community_code = $1 GROUP BY 1, 2 HAVING count(*) = 1)
-      ORDER BY birth_date DESC LIMIT 1`, [targetCommunity]);
+        AND birth_date IN (SELECT birth_date FROM person WHERE status = 'active' AND street_code = $2 GROUP BY 1 HAVING count(*) = 1)
+      ORDER BY birth_date DESC LIMIT 1`, [targetCommunity, street]);
     if (!t) throw new Error('no target');
     age = t.age;
-    const target = `birth_date = DATE '${t.bd}' AND sex = '${t.sex}' AND community_code = '${targetCommunity}'`;
+    // The target is picked by arithmetic: 1 on the only birthday of its kind in the street, 0
+    // elsewhere (a condition that singles the person out is refused by the condition audit).
+    const target = `(1 - least(1, abs(days_between(birth_date, DATE '${t.bd}'))))`;
     const doc: PipelineDoc = {
       specVersion: 1, name: 'one person\'s age as a sum',
       nodes: [
         { id: 'src', op: 'source@1', params: { dataset: 'registry.person' } },
         { id: 'f', op: 'filter@1', inputs: { rows: 'src' }, params: { condition: `status = 'active' AND street_code = '${street}'` } },
-        { id: 'd', op: 'derive@1', inputs: { rows: 'f' }, params: { columns: [{ name: 'v', expr: `CASE WHEN ${target} THEN age(birth_date) WHEN community_code = '${big}' THEN 50 ELSE 0 END` }] } },
+        { id: 'd', op: 'derive@1', inputs: { rows: 'f' }, params: { columns: [{ name: 'v', expr: `age(birth_date) * ${target} + (CASE WHEN community_code = '${big}' THEN 50 ELSE 0 END)` }] } },
         { id: 'agg', op: 'geo-rollup@1', inputs: { rows: 'd' }, params: { depth: 'community', measures: [{ kind: 'count_persons' }, { kind: 'sum', column: 'v', name: 'v' }] } },
         { id: 'out', op: 'output@1', inputs: { table: 'agg' }, params: {} },
       ],

@@ -11,6 +11,7 @@ import type { Database } from '../../store/database.ts';
 import { dpClampBounds, releaseWithDp, type GeoUnitRow } from '../../disclosure/dp-release.ts';
 import { guardTable } from '../../disclosure/guard-thread.ts';
 import { keysetsOf } from '../../disclosure/release-ledger.ts';
+import { auditStageConditions } from './condition-audit.runner.ts';
 import { guardKey, loadLedgerEntries, recordRelease } from './release-ledger.repository.ts';
 
 /** What the coordinator sends a domain: the pipeline document, which output, and the rules. No SQL. */
@@ -76,6 +77,9 @@ export async function runStageQuery(db: Database, stage: DomainStage, options: S
   const cancelled = () => new LabError('LAB-E073', { detail: t('阶段已取消', 'the stage was cancelled') });
   if (signal?.aborted) throw cancelled();
   try {
+    if (options.conditionThreshold !== undefined) {
+      await auditStageConditions(db, stage.rel, asOf, options.conditionThreshold, { timeoutMs: timeout, ...(options.jobId !== undefined ? { jobId: options.jobId } : {}), ...(signal ? { signal } : {}) });
+    }
     return await db.readOnlyQuery<RawRow>(q.sql, q.parameters, { timeoutMs: timeout, ...(signal ? { signal } : {}) });
   } catch (e) {
     if (signal?.aborted) throw cancelled();
@@ -89,6 +93,8 @@ export async function runStageQuery(db: Database, stage: DomainStage, options: S
 
 export interface StageRunOptions {
   readonly statementTimeoutMs?: number;
+  /** Staff tables: refuse conditions that hold or fail for at most this many persons (condition-audit.ts). */
+  readonly conditionThreshold?: number;
   /** The job whose protocol steps' members the stage reads (`member` nodes). */
   readonly jobId?: string;
   /** Aborting it cancels the running query (Postgres) and refuses to start or release (LAB-E073). */
@@ -122,7 +128,7 @@ export async function executeStage(db: Database, domain: DomainId, payload: Stag
   }
   const releaseId = `${payload.jobId}:${payload.stageId}`;
   const key = await guardKey(db);
-  const rows = await runStageQuery(db, stage, { ...options, fingerprintKey: key });
+  const rows = await runStageQuery(db, stage, { ...options, fingerprintKey: key, conditionThreshold: payload.guard.threshold });
   const fingerprints = [...new Set(rows.map((r) => r[FINGERPRINT_COLUMN]).filter((fp): fp is string => typeof fp === 'string'))];
   const prior = await loadLedgerEntries(db, keysetsOf(stage.table.groupingSets), releaseId, fingerprints);
   const { released, entries } = await guardTable({ table: stage.table, rows, params: payload.guard, prior }, options.signal);

@@ -84,15 +84,25 @@ describe('join@1 inside the housing domain equals hand-written SQL', () => {
     expect(full).toBe(d?.cells);
   });
 
-  it('the released table is the staff guard applied to the hand-written rows', async () => {
+  it('a condition that holds for every tenancy is refused before anything runs (condition audit, LAB-E125), naming the node and the condition', async () => {
     const doc = tenantsByHouseDistrict("start_date <= as_of() AND (end_date IS NULL OR end_date > as_of())");
+    const err = await executeStage(housing, 'housing', payload(doc)).then(() => undefined, (e: unknown) => e);
+    expect(err).toMatchObject({ code: 'LAB-E125', nodeId: 'cur', field: 'params.condition', span: { start: 0, end: 'start_date <= as_of()'.length } });
+    // No count is named: only where the condition is.
+    expect((err as { detail?: { en?: string } }).detail?.en).toBe('the condition at characters 1–21 holds, or fails, for only a few persons of the population before filters, which could single out a person');
+  });
+
+  it('the released table is the staff guard applied to the hand-written rows', async () => {
+    // Current tenancies. Every tenancy started before the snapshot and none ends after it in this
+    // city, so `start_date <= as_of()` and `end_date > as_of()` would each be refused (above).
+    const doc = tenantsByHouseDistrict('end_date IS NULL');
     const stage = stageFor('housing', payload(doc));
     const hand = await sql<RawRow>`
       SELECT h.district_code, h.urban_village,
         (GROUPING(h.district_code, h.urban_village))::int AS __grouping,
         count(DISTINCT t.tenant_id_number)::int AS __units, count(DISTINCT t.tenant_id_number)::int AS persons
       FROM tenancy t JOIN rental_house h ON h.house_id = t.house_id, (SELECT value::date AS as_of FROM lab_meta WHERE key = 'as_of') m
-      WHERE t.start_date <= m.as_of AND (t.end_date IS NULL OR t.end_date > m.as_of)
+      WHERE t.end_date IS NULL
       GROUP BY GROUPING SETS (${setsOf(stage.table.groupingSets)})`.execute(housing.kysely);
     const released = await executeStage(housing, 'housing', payload(doc));
     expect(released).toEqual(guardForStaff(stage.table, hand.rows, DEFAULT_STAFF_PARAMS));
