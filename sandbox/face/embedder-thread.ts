@@ -12,8 +12,9 @@ export class EmbedderThread {
   readonly ready: Promise<void>;
 
   constructor(model: Uint8Array, options: { threads: number; inputName: string | undefined; output: string }) {
+    // Referenced only while a request is open: an idle engine does not keep the process alive, a
+    // pending batch does.
     this.#worker = new Worker(threadUrl(), { workerData: { model, ...options } });
-    this.#worker.unref();
     this.ready = new Promise<void>((resolve, reject) => {
       this.#pending.set(0, { resolve: () => resolve(), reject });
     });
@@ -21,6 +22,7 @@ export class EmbedderThread {
       const p = this.#pending.get(a.id);
       if (!p) return;
       this.#pending.delete(a.id);
+      if (this.#pending.size === 0) this.#worker.unref();
       if (a.ok) p.resolve(a.data ?? new Float32Array(0));
       else p.reject(new LabError(a.id === 0 ? 'LAB-E143' : 'LAB-E144', { detail: t(a.error, a.error) }));
     });
@@ -39,6 +41,7 @@ export class EmbedderThread {
     const id = this.#next++;
     return new Promise<Float32Array>((resolve, reject) => {
       this.#pending.set(id, { resolve, reject });
+      this.#worker.ref();
       this.#worker.postMessage({ id, input, dims }, [input.buffer as ArrayBuffer]);
     });
   }
