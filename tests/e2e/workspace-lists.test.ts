@@ -171,6 +171,28 @@ describe('workspace lists in the browser', () => {
     expect(await offer.count()).toBe(0);
   }, 60_000);
 
+  it('shows for a table what the guard will do before anything runs: threshold, rounding, keys with totals', async () => {
+    await page.getByTestId('example-select').locator('.ant-select').click();
+    await page.locator('[data-example="s1-population-rollup.json"]').click();
+    await page.locator('[data-testid=validation-status][data-status=valid]').waitFor({ timeout: 20_000 });
+    await page.getByTestId('node-out').click();
+    const preview = page.locator('[data-testid=inspector] [data-testid=disclosure-preview]');
+    await preview.waitFor({ timeout: 20_000 });
+    expect(await preview.getAttribute('data-threshold')).toBe('7');
+    expect(await preview.getAttribute('data-rounding')).toBe('5');
+    expect(await preview.getByTestId('disclosure-threshold').textContent()).toBe('不超过 7 人的格子将被抑制。');
+    const keys = preview.locator('[data-testid=disclosure-keys] [data-key]');
+    expect(await keys.count()).toBeGreaterThan(2);
+    expect(await keys.first().textContent()).toContain('区');
+    expect(await keys.first().getAttribute('data-margin')).toBe('true');
+    expect(await preview.textContent()).toContain('二次抑制');
+    await shot('editor-disclosure-zh');
+    // A source node makes no table: no preview.
+    await page.getByTestId('node-persons').click();
+    await expect.poll(() => page.locator('[data-testid=inspector][data-node=persons]').count()).toBe(1);
+    expect(await page.locator('[data-testid=inspector] [data-testid=disclosure-preview]').count()).toBe(0);
+  }, 60_000);
+
   it('loaded nothing from another origin and broke no CSP rule', () => {
     expect(foreignRequests).toEqual([]);
     expect(violations).toEqual([]);

@@ -344,3 +344,23 @@ export interface JobListItem {
   readonly epsilon: string | null;
   readonly policyVersion: number | null;
 }
+
+/** POST /api/pipelines/disclosure-preview: what the guard will do, for you, under the policy in force (no data read). */
+export interface DisclosurePreview {
+  readonly rule: 'staff' | 'researcher-dp';
+  readonly policyVersion: number;
+  readonly threshold: number;
+  readonly rounding: number;
+  readonly cellKeyNoise: number | null;
+  readonly maxLevels: number;
+  readonly dp: { readonly epsilon: string; readonly mechanism: string } | null;
+  readonly review: boolean;
+  readonly tables: readonly {
+    readonly nodeId: string;
+    readonly tableNodeId: string;
+    readonly domain: string;
+    readonly keys: readonly { readonly name: string; readonly geoLevel: string | null; readonly margin: boolean }[];
+    readonly groupingSets: readonly (readonly string[])[];
+    readonly measures: readonly { readonly name: string; readonly kind: string; readonly dominance: boolean }[];
+  }[];
+}

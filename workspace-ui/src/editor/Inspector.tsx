@@ -1,4 +1,5 @@
 import { Alert, Collapse, Empty, Input, Space, Tag, Typography } from 'antd';
+import type { ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { CatalogDataset, ErrorBody, NodeOutput, OperatorInfo, OperatorRegistry } from '../api/types.ts';
 import { LevelTag } from '../catalog/LevelTag.tsx';
@@ -19,6 +20,8 @@ export interface InspectorProps {
   readonly inputColumns: (port: string | undefined) => InputColumns;
   readonly onParams: (params: Record<string, unknown>, group: string) => void;
   readonly onLabel: (label: string) => void;
+  /** Shown under the outputs (the disclosure preview of a table). */
+  readonly extra?: ReactNode;
 }
 
 /** The selected node: what its operator does, its parameters (a form generated from the schema), what the server said, what it outputs. */
@@ -88,6 +91,7 @@ export function Inspector(p: InspectorProps) {
             ),
           }))} />
         )}
+        {p.extra}
       </Space>
     </div>
   );

@@ -31,6 +31,8 @@ import { ErrorList, RunPanel } from '../editor/RunPanel.tsx';
 import { missingRequired, startParams } from '../editor/schema.ts';
 import { useRun } from '../editor/useRun.ts';
 import { useValidation, validationKey } from '../editor/useValidation.ts';
+import { DisclosurePanel } from '../editor/DisclosurePanel.tsx';
+import { useDisclosurePreview } from '../editor/useDisclosurePreview.ts';
 import { useLang } from '../i18n/index.ts';
 
 /** The pipeline editor: palette, canvas, inspector, and the problems / run / result panel. */
@@ -124,6 +126,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
   const [tall, setTall] = useState(false);
   const [saving, setSaving] = useState(false);
   const docKey = useMemo(() => validationKey(doc), [doc]);
+  const disclosure = useDisclosurePreview(doc, docKey, validation.status === 'valid');
 
   // ---- statuses --------------------------------------------------------------------------
   const errorsByNode = useMemo(() => {
@@ -539,6 +542,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
           inputColumns={columnsFor}
           onParams={(params, group) => { if (selected) apply((d) => updateNode(d, selected.id, { params }), group); }}
           onLabel={(label) => { if (selected) apply((d) => updateNode(d, selected.id, { label }), `label:${selected.id}`); }}
+          extra={selected ? <DisclosurePanel preview={disclosure} nodeId={selected.id} /> : undefined}
         />
       </div>
       <Tabs
