@@ -49,7 +49,8 @@ export function buildApp(deps: AppDeps): OpenAPIHono<AppEnv> {
   app.use('*', secureHeaders({
     contentSecurityPolicy: {
       defaultSrc: ["'self'"],
-      scriptSrc: ["'self'"],
+      // WebAssembly (the field-capture page's face gate, MediaPipe) may compile; no JavaScript eval.
+      scriptSrc: ["'self'", "'wasm-unsafe-eval'"],
       objectSrc: ["'none'"],
       baseUri: ["'self'"],
       formAction: ["'self'"],

@@ -1,5 +1,5 @@
 import {
-  ApartmentOutlined, AuditOutlined, DatabaseOutlined, FileSearchOutlined, FundOutlined, HistoryOutlined, LogoutOutlined, SafetyOutlined, SolutionOutlined,
+  ApartmentOutlined, AuditOutlined, CameraOutlined, DatabaseOutlined, FileSearchOutlined, FundOutlined, HistoryOutlined, LogoutOutlined, SafetyOutlined, SolutionOutlined,
   TeamOutlined, UnorderedListOutlined, UserOutlined,
 } from '@ant-design/icons';
 import { Button, Layout, Menu, Segmented, Space, Tag, Tooltip, Typography } from 'antd';
@@ -28,7 +28,7 @@ export function LanguageSwitch() {
 const ICONS: Readonly<Record<PageKey, ReactNode>> = {
   editor: <ApartmentOutlined />, catalog: <DatabaseOutlined />, jobs: <UnorderedListOutlined />, approvals: <AuditOutlined />,
   review: <FileSearchOutlined />, policies: <SafetyOutlined />, audit: <HistoryOutlined />, budget: <FundOutlined />,
-  followups: <SolutionOutlined />, users: <TeamOutlined />,
+  followups: <SolutionOutlined />, capture: <CameraOutlined />, users: <TeamOutlined />,
 };
 
 export function AppLayout({ user, page, children }: { user: User; page: PageKey; children: ReactNode }) {

@@ -1,18 +1,18 @@
 /** What each role sees in the menu. Pages not built yet are listed, disabled, so each role's workspace is visible. */
 import type { Role } from '../api/types.ts';
 
-export type PageKey = 'editor' | 'catalog' | 'jobs' | 'approvals' | 'review' | 'policies' | 'audit' | 'budget' | 'followups' | 'users';
+export type PageKey = 'editor' | 'catalog' | 'jobs' | 'approvals' | 'review' | 'policies' | 'audit' | 'budget' | 'followups' | 'capture' | 'users';
 
 export const MENU_BY_ROLE: Readonly<Record<Role, readonly PageKey[]>> = {
   analyst: ['editor', 'catalog', 'jobs'],
   researcher: ['editor', 'jobs', 'catalog', 'budget'],
   officer: ['approvals', 'review', 'policies', 'audit', 'editor', 'jobs', 'catalog'],
-  steward: ['followups', 'catalog'],
+  steward: ['followups', 'catalog', 'capture'],
   admin: ['users', 'audit', 'catalog'],
 };
 
 /** Pages this workspace has today. */
-export const READY_PAGES: ReadonlySet<PageKey> = new Set<PageKey>(['editor', 'catalog', 'jobs', 'approvals', 'review', 'policies', 'audit', 'budget']);
+export const READY_PAGES: ReadonlySet<PageKey> = new Set<PageKey>(['editor', 'catalog', 'jobs', 'approvals', 'review', 'policies', 'audit', 'budget', 'capture']);
 
 export const pathOf = (page: PageKey): string => `/${page}`;
 
