@@ -2,7 +2,8 @@ import { randomUUID } from 'node:crypto';
 import { DOMAIN_IDS, isDomainId, type DomainId } from '../../sandbox/domains/domain-ids.ts';
 import { LabError, t } from '../../sandbox/errors/index.ts';
 import type { DeliveryResult, QueueDriver } from '../../sandbox/runtime/queue/queue-driver.ts';
-import type { FollowUpListInfo, FollowUpReadOutcome } from '../../sandbox/runtime/worker/follow-up.ts';
+import { SealKeyPair } from '../../sandbox/crypto/sealed-box.ts';
+import type { FollowUpListInfo, FollowUpReadOutcome, SealedFollowUpRead } from '../../sandbox/runtime/worker/follow-up.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { auditTrailOf, userActor } from './audit.service.ts';
@@ -27,8 +28,26 @@ async function waiters(queue: QueueDriver): Promise<Map<string, (r: DeliveryResu
   return m;
 }
 
-/** Asks a domain's worker for its follow-up outbox (the rows never pass through the control database). */
+/**
+ * Asks a domain's worker for its follow-up outbox. The answer is sealed to a key pair made for this
+ * request (sandbox/crypto/sealed-box.ts): the queue's broker and logs hold ciphertext only, the
+ * control database nothing; the rows exist in clear only in this request's memory, on their way
+ * to the steward.
+ */
 async function askDomain(queue: QueueDriver, domain: DomainId, listId: string | undefined): Promise<FollowUpReadOutcome> {
+  const keys = new SealKeyPair();
+  try {
+    const answer = await askSealed(queue, domain, listId, keys.publicKey.toString('base64'));
+    if (!answer.ok) return answer;
+    const opened = keys.open(Buffer.from(answer.sealed, 'base64'));
+    if (!opened) throw new LabError('LAB-E020', { detail: t('数据域的答复无法解封', 'the domain\u2019s answer could not be opened') });
+    return JSON.parse(opened.toString('utf8')) as FollowUpReadOutcome;
+  } finally {
+    keys.close();
+  }
+}
+
+async function askSealed(queue: QueueDriver, domain: DomainId, listId: string | undefined, sealTo: string): Promise<SealedFollowUpRead> {
   const map = await waiters(queue);
   const key = `followup.${randomUUID()}`;
   const answer = new Promise<DeliveryResult>((resolve, reject) => {
@@ -36,10 +55,10 @@ async function askDomain(queue: QueueDriver, domain: DomainId, listId: string | 
     timer.unref();
     map.set(key, (r) => { clearTimeout(timer); map.delete(key); resolve(r); });
   });
-  await queue.enqueue({ key, domain, payload: { type: 'follow-up-read', ...(listId !== undefined ? { listId } : {}) } }, { attempts: 2, backoffMs: 500 });
+  await queue.enqueue({ key, domain, payload: { type: 'follow-up-read', sealTo, ...(listId !== undefined ? { listId } : {}) } }, { attempts: 2, backoffMs: 500 });
   const r = await answer;
   if (!r.ok) throw new LabError('LAB-E020', { detail: t('数据域读取随访名单失败', 'the domain could not read its follow-up lists') });
-  return r.value as FollowUpReadOutcome;
+  return r.value as SealedFollowUpRead;
 }
 
 /**

@@ -7,7 +7,7 @@ import type { Database } from '../../store/database.ts';
 import { migrate } from '../../store/migrate.ts';
 import { LabError, isLabError, t } from '../../errors/index.ts';
 import { CANCELLED, type Consumer, type QueueDriver } from '../queue/queue-driver.ts';
-import type { FollowUpReadOutcome } from './follow-up.ts';
+import type { SealedFollowUpRead } from './follow-up.ts';
 import { closeAllPsiSessions, handleProtocolMessage, type PsiOutcome } from './psi-step.ts';
 import { intakePhoto, isPhotoMessage, photoPayloadSchema, type FaceAnalyser, type PhotoOutcome } from './photo-intake.ts';
 import { executeStage } from './stage-executor.ts';
@@ -93,7 +93,7 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     engine.catch(() => { engine = undefined; });
     return engine;
   };
-  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PhotoOutcome | PsiOutcome | FollowUpReadOutcome> => {
+  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PhotoOutcome | PsiOutcome | SealedFollowUpRead> => {
     // A photo taken in the field (S5): only the grid domain takes them.
     if (isPhotoMessage(msg.payload)) {
       const photo = photoPayloadSchema.safeParse(msg.payload);

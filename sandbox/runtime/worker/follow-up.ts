@@ -8,6 +8,7 @@ import { LabError, t } from '../../errors/index.ts';
 import type { FollowUpStage } from '../../plan/planner.ts';
 import type { AggregateTable } from '../../pipeline/relation.ts';
 import type { Database } from '../../store/database.ts';
+import { sealTo } from '../../crypto/sealed-box.ts';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, snapshotDate } from './stage-executor.ts';
 
 /** The one measure of a follow-up list's released table. */
@@ -51,6 +52,8 @@ export const followUpReadSchema = z.object({
   type: z.literal('follow-up-read'),
   /** Absent: the list of lists; present: that list's rows. */
   listId: z.string().regex(/^[A-Za-z0-9_-]{1,64}~[A-Za-z][A-Za-z0-9_-]{0,63}$/).optional(),
+  /** The requester's one-time public key (base64, 32 bytes): the answer is sealed to it. */
+  sealTo: z.string().regex(/^[A-Za-z0-9+/]{43}=$/),
 }).strict();
 
 export interface FollowUpListInfo {
@@ -61,6 +64,9 @@ export interface FollowUpListInfo {
   readonly count: number;
   readonly createdAt: string;
 }
+
+/** What crosses the queue: the outcome sealed to the requester's key (base64), or a refusal in clear. */
+export type SealedFollowUpRead = { readonly ok: true; readonly sealed: string } | { readonly ok: false; readonly error: { readonly code: string; readonly zh: string; readonly en: string } };
 
 export type FollowUpReadOutcome =
   | { readonly ok: true; readonly lists: readonly FollowUpListInfo[] }
@@ -78,4 +84,11 @@ export async function readFollowUps(db: Database, listId: string | undefined): P
   if (!list) return { ok: false, error: { code: 'LAB-E166', zh: '没有该随访名单', en: 'no such follow-up list' } };
   const rows = await db.readOnlyQuery<{ unit: string }>('SELECT unit FROM lab_follow_up_row WHERE list_id = $1 ORDER BY unit', [listId], { timeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS });
   return { ok: true, list, rows: rows.map((r) => r.unit) };
+}
+
+/** `readFollowUps`, its answer sealed to the requester's one-time key (only the server's request can open it). */
+export async function readFollowUpsSealed(db: Database, listId: string | undefined, publicKey: string): Promise<SealedFollowUpRead> {
+  const out = await readFollowUps(db, listId);
+  if (!out.ok) return out;
+  return { ok: true, sealed: sealTo(Buffer.from(publicKey, 'base64'), Buffer.from(JSON.stringify(out), 'utf8')).toString('base64') };
 }

@@ -7,7 +7,7 @@ import { PsiReceiver, PsiSender, type PsiWipeReport } from '../../crypto/psi/ind
 import { planPipeline, type ProtocolStep } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
-import type { FollowUpReadOutcome } from './follow-up.ts';
+import type { SealedFollowUpRead } from './follow-up.ts';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, snapshotDate } from './stage-executor.ts';
 
 /**
@@ -205,7 +205,7 @@ function failed(phase: PsiPayload['phase'], e: unknown, wiped: PsiWipeReport | u
  * `payload` is neither (a stage or another kind of message). A PSI failure the protocol detects is
  * an answer; LAB-E163 and operational errors are thrown so the queue retries.
  */
-export async function handleProtocolMessage(db: Database, domain: DomainId, payload: unknown, signal: AbortSignal, log: { info(o: object, m: string): void }): Promise<PsiOutcome | FollowUpReadOutcome | undefined> {
+export async function handleProtocolMessage(db: Database, domain: DomainId, payload: unknown, signal: AbortSignal, log: { info(o: object, m: string): void }): Promise<PsiOutcome | SealedFollowUpRead | undefined> {
   if (typeof payload !== 'object' || payload === null) return undefined;
   const type = (payload as { type?: unknown }).type;
   if (type === 'psi') {
@@ -218,10 +218,10 @@ export async function handleProtocolMessage(db: Database, domain: DomainId, payl
     return out;
   }
   if (type === 'follow-up-read') {
-    const { followUpReadSchema, readFollowUps } = await import('./follow-up.ts');
+    const { followUpReadSchema, readFollowUpsSealed } = await import('./follow-up.ts');
     const parsed = followUpReadSchema.safeParse(payload);
     if (!parsed.success) return { ok: false, error: { code: 'LAB-E003', zh: '消息格式错误', en: 'malformed message' } };
-    return readFollowUps(db, parsed.data.listId);
+    return readFollowUpsSealed(db, parsed.data.listId, parsed.data.sealTo);
   }
   return undefined;
 }
