@@ -400,6 +400,8 @@ export class FaceReferenceHolder {
     if (setup.batches !== Math.ceil(setup.comparisons / plan.probesPerGroup) || setup.batches > MAX_GROUPS_PER_SESSION) {
       throw new LabError('LAB-E195', { detail: t('批次数与比对数不符或超出上限', 'the batch count does not match the comparisons or exceeds the limit') });
     }
+    const channel = new KeyChannel(setup.session);
+    channel.connect(setup.channelKey);
     const { seal, context } = this.#ctx;
     const galoisKeys = seal.GaloisKeys();
     const publicKey = seal.PublicKey();
@@ -412,10 +414,9 @@ export class FaceReferenceHolder {
     } catch (e) {
       galoisKeys.delete();
       publicKey.delete();
+      channel.wipe();
       throw e;
     }
-    const channel = new KeyChannel(setup.session);
-    channel.connect(setup.channelKey);
     this.#channel = channel;
     // The setup's blobs are views into the caller's buffer: keep only what is needed.
     const kept: FmSetup = { ...setup, galoisKeys: new Uint8Array(0), publicKey: new Uint8Array(0), channelKey: new Uint8Array(0) };
