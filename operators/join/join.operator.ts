@@ -96,7 +96,7 @@ function resolveJoin(nodeId: string, left: RowsRelation, right: RowsRelation, p:
   }
   const rows: RowsRelation = {
     kind: 'rows',
-    // Two domains here is refused by the planner (LAB-E067) until an encrypted protocol plans it.
+    // Two domains here: the planner makes a semi/anti join on identifiers a PSI step (the left rows stay in their domain) and refuses anything else.
     domain: left.domain,
     unit: { column: left.unit.column, kind: left.unit.kind, ...(unique ? { unique: true } : {}) },
     columns: [...left.columns, ...added],
@@ -109,8 +109,8 @@ export const join = defineOperator({
   id: 'join', version: 1,
   label: { zh: '关联', en: 'Join' },
   help: {
-    zh: '在同一部门（域）内按键列关联两份明细数据，如租住登记按房屋编号关联出租屋以取得房屋所在区。类型：内连接、左连接、存在匹配（semi）、不存在匹配（anti）。身份号码等标识信息可作为连接键，但仍不能分组或输出；一人多行时统计仍按不同人计数。跨部门关联需要加密协议，暂不支持。',
-    en: 'Join two row sets of the same department (domain) on a key column, e.g. tenancies to rental houses by house number to get the house district. Types: inner, left, semi (rows that match), anti (rows that do not). Identifiers such as the ID number may be join keys but still never be grouped on or output; when a person gets several rows, counts still count distinct persons. Joining across departments needs an encrypted protocol and is not available yet.',
+    zh: '按键列关联两份明细数据，如租住登记按房屋编号关联出租屋以取得房屋所在区。类型：内连接、左连接、存在匹配（semi）、不存在匹配（anti）。身份号码等标识信息可作为连接键，但仍不能分组或输出；一人多行时统计仍按不同人计数。跨部门（数据碰撞）只能做存在匹配/不存在匹配，键须为身份号码或标准地址编码：通过加密协议（PSI）完成，明细不出域。',
+    en: 'Join two row sets on a key column, e.g. tenancies to rental houses by house number to get the house district. Types: inner, left, semi (rows that match), anti (rows that do not). Identifiers such as the ID number may be join keys but still never be grouped on or output; when a person gets several rows, counts still count distinct persons. Across departments (data collision) only semi and anti joins on ID numbers or normalised address keys, through an encrypted protocol (PSI): no row leaves its department.',
   },
   category: 'transform',
   params,

@@ -126,7 +126,7 @@ function examplesSection(): string {
   ].join('\n');
 }
 
-const PIPELINE_CODES = (c: string) => ['LAB-E002', 'LAB-E003', 'LAB-E005'].includes(c) || (c >= 'LAB-E050' && c <= 'LAB-E089');
+const PIPELINE_CODES = (c: string) => ['LAB-E002', 'LAB-E003', 'LAB-E005', 'LAB-E160', 'LAB-E161', 'LAB-E164', 'LAB-E165'].includes(c) || (c >= 'LAB-E050' && c <= 'LAB-E089');
 
 export function renderPipelineSpecSections(): Record<string, string> {
   const spec = jsonSchema(pipelineSpecSchema);
