@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -21,6 +21,10 @@ export interface LabProcessOptions {
   readonly env?: Readonly<Record<string, string>>;
   /** Keep the server's log lines (default true; a long load run may turn it off). */
   readonly keepLogs?: boolean;
+  /** Also append the server's output (and its workers') to this file. */
+  readonly logFile?: string;
+  /** Extra Node.js flags of the server process (e.g. V8 tracing while chasing a crash). */
+  readonly nodeArgs?: readonly string[];
 }
 
 /**
@@ -73,11 +77,14 @@ export async function createLabProcess(opts: LabProcessOptions = {}): Promise<La
     async start() {
       if (lab.pid() !== undefined) throw new Error('the lab is running');
       // `detached`: its own process group, so a test can end the server and its workers together.
-      const c = spawn(process.execPath, ['--import', 'tsx', MAIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+      const c = spawn(process.execPath, [...(opts.nodeArgs ?? []), '--import', 'tsx', MAIN, 'start'], { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
       child = c;
       exit = new Promise((resolve) => c.once('exit', (code, signal) => resolve({ code, signal })));
       if (c.pid !== undefined) { const undo = killOnExit(-c.pid); c.once('exit', undo); }
-      const collect = (b: Buffer) => { if (keep) logs.push(...b.toString('utf8').split('\n').filter(Boolean)); };
+      const collect = (b: Buffer) => {
+        if (keep) logs.push(...b.toString('utf8').split('\n').filter(Boolean));
+        if (opts.logFile) appendFileSync(opts.logFile, b);
+      };
       c.stdout?.on('data', collect);
       c.stderr?.on('data', collect);
       const until = Date.now() + 300_000;
@@ -101,7 +108,8 @@ export async function createLabProcess(opts: LabProcessOptions = {}): Promise<La
     },
     async drop() {
       const c = child;
-      if (c?.pid !== undefined && c.exitCode === null && c.signalCode === null) {
+      // The whole process group: workers outlive a server that died abnormally.
+      if (c?.pid !== undefined) {
         try { process.kill(-c.pid, 'SIGKILL'); } catch { /* gone */ }
         await exit;
       }
