@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { signIn } from '../support/api-client.ts';
 import { launchChromium, startE2ELab, type E2ELab } from './e2e-lab.ts';
 
 /**
@@ -192,6 +193,58 @@ describe('workspace lists in the browser', () => {
     await expect.poll(() => page.locator('[data-testid=inspector][data-node=persons]').count()).toBe(1);
     expect(await page.locator('[data-testid=inspector] [data-testid=disclosure-preview]').count()).toBe(0);
   }, 60_000);
+
+  it('an officer sees the pipeline of a job waiting for approval on a read-only canvas, and every job in the list', async () => {
+    // The analyst asks for an L4 run (the ID number in the filter): it waits for two officers.
+    const api = await signIn(lab.url, 'analyst', lab.password);
+    const l4 = JSON.parse(readFileSync(new URL('../../examples/pipelines/s1-population-rollup.json', import.meta.url), 'utf8')) as { name: string; nodes: { id: string; params: Record<string, unknown> }[] };
+    const active = l4.nodes.find((n) => n.id === 'active');
+    if (active) active.params['condition'] = "status = 'active' AND NOT ends_with(id_number, 'X')";
+    const saved = await (await api.post('/api/pipelines', { ...l4, name: 'L4 逐级汇总' })).json() as { id: string };
+    const run = await (await api.post(`/api/pipelines/${saved.id}/runs`)).json() as { jobId: string; state: string };
+    expect(run.state).toBe('awaiting_approval');
+
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.getByLabel('用户名').fill('officer');
+    await page.getByLabel('密码').fill(lab.password);
+    await page.getByRole('button', { name: '登录' }).click();
+    await page.waitForURL(/\/approvals$/);
+    const row = page.locator('[data-testid=approvals-table] tr', { has: page.locator(`[data-job="${run.jobId}"]`) });
+    await row.getByRole('button', { name: '详情' }).click();
+    const drawer = page.locator(`[data-testid=job-drawer][data-job="${run.jobId}"]`);
+    const view = drawer.getByTestId('pipeline-view');
+    await view.waitFor({ timeout: 20_000 });
+    expect(await view.getAttribute('data-nodes')).toBe(String(l4.nodes.length));
+    for (const n of l4.nodes) await view.getByTestId(`node-${n.id}`).waitFor();
+    expect(await view.locator('.react-flow__edge').count()).toBe(l4.nodes.length - 1);
+    // Read-only: a drag moves the view, never a node away from the others; a click shows its parameters (the condition the officer decides on).
+    const offset = async () => {
+      const a = await view.getByTestId('node-active').boundingBox();
+      const b = await view.getByTestId('node-persons').boundingBox();
+      if (!a || !b) throw new Error('nodes not on screen');
+      return { dx: Math.round(a.x - b.x), dy: Math.round(a.y - b.y), a };
+    };
+    const before = await offset();
+    await view.getByTestId('node-active').click();
+    const params = view.getByTestId('pipeline-view-params');
+    await params.waitFor();
+    expect(await params.textContent()).toContain("ends_with(id_number, 'X')");
+    await page.mouse.move(before.a.x + before.a.width / 2, before.a.y + before.a.height / 2);
+    await page.mouse.down();
+    await page.mouse.move(before.a.x + 150, before.a.y + 80, { steps: 8 });
+    await page.mouse.up();
+    const after = await offset();
+    expect({ dx: after.dx, dy: after.dy }).toEqual({ dx: before.dx, dy: before.dy });
+    await shot('officer-drawer-canvas-zh');
+    await page.keyboard.press('Escape');
+
+    // The officer's job list holds every job they may read: the analyst's too.
+    await page.getByRole('menuitem', { name: '流程与任务' }).click();
+    const mine = page.locator(`[data-testid=job-list] tr[data-job="${run.jobId}"]`);
+    await mine.waitFor();
+    expect(await mine.getByTestId('job-state').getAttribute('data-state')).toBe('awaiting_approval');
+    expect(await page.locator('[data-testid=job-list] tr[data-job]').count()).toBe(2);
+  }, 90_000);
 
   it('loaded nothing from another origin and broke no CSP rule', () => {
     expect(foreignRequests).toEqual([]);

@@ -1,4 +1,5 @@
 import { Alert, Descriptions, Drawer, List, Space, Spin, Tag, Typography } from 'antd';
+import { lazy, Suspense } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCatalog, useGeography } from '../api/resources.ts';
 import type { Job, JobResult } from '../api/types.ts';
@@ -10,6 +11,8 @@ import { useLang } from '../i18n/index.ts';
 import { ApprovalTimeline } from '../officer/JobDrawer.tsx';
 import { ResultView } from '../results/ResultView.tsx';
 import { jobStateColor } from './job-list.ts';
+
+const PipelineView = lazy(() => import('../editor/PipelineView.tsx'));
 
 /** Whether the released tables of a job can be read by this user now (owner: once released; officers: once finished). */
 export function resultReadable(job: Job, officer: boolean): boolean {
@@ -54,6 +57,11 @@ export function JobDetailDrawer({ jobId, onClose }: { jobId: string | undefined;
               {j.finishedAt && <Descriptions.Item label={t('jobs.finished')}>{formatTime(j.finishedAt, lang)}</Descriptions.Item>}
               {j.epsilon && <Descriptions.Item label={t('inbox.epsilon')}>ε = {formatDecimal(j.epsilon)}</Descriptions.Item>}
             </Descriptions>
+            {j.pipeline && (
+              <Suspense fallback={<div className="lab-center"><Spin /></div>}>
+                <PipelineView doc={j.pipeline} />
+              </Suspense>
+            )}
             <List
               size="small" bordered dataSource={[...j.stages]} header={<Typography.Text strong>{t('jobs.stages')}</Typography.Text>}
               renderItem={(s) => (

@@ -1,6 +1,6 @@
 import { CheckCircleFilled, CloseCircleFilled } from '@ant-design/icons';
 import { Alert, Descriptions, Drawer, Empty, List, Space, Spin, Tag, Timeline, Typography } from 'antd';
-import type { ReactNode } from 'react';
+import { lazy, Suspense, type ReactNode } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { InboxItem, Job } from '../api/types.ts';
 import { useFetch } from '../api/useFetch.ts';
@@ -9,6 +9,9 @@ import { formatDecimal, formatTime } from '../app/format.ts';
 import { LevelTag } from '../catalog/LevelTag.tsx';
 import { useLang } from '../i18n/index.ts';
 import { decisionOf, domainsOf, levelOf } from './inbox.ts';
+
+// The canvas (React Flow) loads when a drawer shows a pipeline.
+const PipelineView = lazy(() => import('../editor/PipelineView.tsx'));
 
 /** The request as the policy saw it: requester, highest level read, domains, approvals needed, version and deciding policies. */
 export function RequestFacts({ item }: { item: InboxItem }) {
@@ -75,7 +78,7 @@ export function JobDrawer({ jobId, item, onClose, extra }: { jobId: string | und
   const job = useFetch<Job>(jobId ? `/api/jobs/${encodeURIComponent(jobId)}` : undefined);
   const j = job.data;
   return (
-    <Drawer open={jobId !== undefined} onClose={onClose} width={560} title={t('inbox.jobTitle')} extra={extra} destroyOnHidden>
+    <Drawer open={jobId !== undefined} onClose={onClose} width={720} title={t('inbox.jobTitle')} extra={extra} destroyOnHidden>
       <div data-testid="job-drawer" data-job={jobId ?? ''}>
         {job.error !== undefined && <Alert type="error" showIcon message={errorText(job.error, t)} />}
         {!j && job.error === undefined && <div className="lab-center"><Spin /></div>}
@@ -94,6 +97,11 @@ export function JobDrawer({ jobId, item, onClose, extra }: { jobId: string | und
             {item && <RequestFacts item={item} />}
             <div>
               <Typography.Title level={5}>{t('inbox.pipeline')}</Typography.Title>
+              {j.pipeline && (
+                <Suspense fallback={<div className="lab-center"><Spin /></div>}>
+                  <PipelineView doc={j.pipeline} />
+                </Suspense>
+              )}
               <Typography.Paragraph type="secondary" className="lab-note">{t('inbox.pipelineHelp')}</Typography.Paragraph>
               <List
                 size="small" bordered dataSource={[...j.stages]} data-testid="drawer-stages"

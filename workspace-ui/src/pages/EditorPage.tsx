@@ -27,6 +27,7 @@ import {
 import type { NodeStatus } from '../editor/node-status.ts';
 import { NODE_TYPES, type OperatorFlowNode, type OperatorNodeData } from '../editor/OperatorNode.tsx';
 import { DRAG_TYPE, Palette } from '../editor/Palette.tsx';
+import { summaryOf } from '../editor/node-summary.ts';
 import { ErrorList, RunPanel } from '../editor/RunPanel.tsx';
 import { missingRequired, startParams } from '../editor/schema.ts';
 import { useRun } from '../editor/useRun.ts';
@@ -72,23 +73,6 @@ function ConnectionHint({ problemOf }: { problemOf: (c: FlowConnection) => Conne
   const p = problemOf(c);
   if (!p) return null;
   return <Panel position="top-center"><div className="lab-connect-hint" role="status" data-testid="connect-hint">{problemText(t, p)}</div></Panel>;
-}
-
-function summaryOf(node: EditorNode, op: OperatorInfo | undefined, catalog: readonly CatalogDataset[], pick: (b: { zh: string; en: string } | undefined) => string, t: TFunction): string {
-  if (!op) return '';
-  const parts: string[] = [];
-  for (const [name, schema] of Object.entries(op.params.properties ?? {})) {
-    const v = node.params[name];
-    if (typeof v === 'string' && v) {
-      if (op.ui[name]?.widget === 'dataset') parts.push(pick(catalog.find((d) => d.id === v)?.label) || v);
-      else if (schema.enum) parts.push(t(`enum.${v}`, { defaultValue: v }));
-      else parts.push(v);
-    } else if (Array.isArray(v) && v.length) {
-      parts.push(v.every((x) => typeof x === 'string') ? v.join(', ') : v.map((x) => (typeof x === 'object' && x !== null ? Object.values(x).filter((y) => typeof y === 'string').join(' = ') : String(x))).join('; '));
-    }
-    if (parts.length >= 2) break;
-  }
-  return parts.join(' · ');
 }
 
 /** A click on the canvas takes the keyboard back from a field of the inspector (so Delete and Ctrl+Z act on the canvas). */
