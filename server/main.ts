@@ -2,6 +2,8 @@
  * The lab's command line: `npm run lab -- <command>` (and `npm start`, `npm run worker`).
  * Every failure prints a clear message with its LAB-E code and exits non-zero; never a secret.
  */
+// First: V8 flags must be set before the optimiser compiles anything (see the module).
+import './lab/v8-flags.ts';
 import { rmSync } from 'node:fs';
 import { text } from 'node:stream/consumers';
 import { LabError, isLabError, t } from '../sandbox/errors/index.ts';
