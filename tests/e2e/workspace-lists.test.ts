@@ -2,7 +2,7 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { signIn } from '../support/api-client.ts';
+import { signIn, waitForJob } from '../support/api-client.ts';
 import { launchChromium, startE2ELab, type E2ELab } from './e2e-lab.ts';
 
 /**
@@ -244,6 +244,43 @@ describe('workspace lists in the browser', () => {
     await mine.waitFor();
     expect(await mine.getByTestId('job-state').getAttribute('data-state')).toBe('awaiting_approval');
     expect(await page.locator('[data-testid=job-list] tr[data-job]').count()).toBe(2);
+  }, 90_000);
+
+  it('a registry steward opens the follow-up list that an analyst’s job wrote inside the registry domain', async () => {
+    const api = await signIn(lab.url, 'analyst', lab.password);
+    const doc = {
+      specVersion: 1, name: '已注销人员复核', nodes: [
+        { id: 'persons', op: 'source@1', params: { dataset: 'registry.person' } },
+        { id: 'gone', op: 'filter@1', inputs: { rows: 'persons' }, params: { condition: "status <> 'active'" } },
+        { id: 'list_registry', op: 'follow-up@1', inputs: { rows: 'gone' }, params: { title: '已注销人员复核名单' } },
+      ],
+    };
+    const saved = await (await api.post('/api/pipelines', doc)).json() as { id: string };
+    const run = await (await api.post(`/api/pipelines/${saved.id}/runs`)).json() as { jobId: string };
+    expect(await waitForJob(api, run.jobId)).toMatchObject({ state: 'succeeded' });
+
+    await page.getByRole('button', { name: '退出' }).click();
+    await page.getByLabel('用户名').fill('steward.registry');
+    await page.getByLabel('密码').fill(lab.password);
+    await page.getByRole('button', { name: '登录' }).click();
+    // Stewards land on their domain's follow-up lists.
+    await page.waitForURL(/\/followups$/);
+    const row = page.locator(`[data-testid=followup-lists] tr[data-list="${run.jobId}~list_registry"]`);
+    await row.waitFor({ timeout: 30_000 });
+    expect(await row.textContent()).toContain('已注销人员复核名单');
+    const count = Number((await row.locator('td').nth(2).textContent())?.replace(/,/g, ''));
+    expect(count).toBeGreaterThan(0);
+    await shot('followups-zh');
+    await row.getByTestId('open-followup').click();
+    await page.waitForURL(/\/followups\/[^/]+~list_registry$/);
+    const drawer = page.getByTestId('followup-drawer');
+    const rows = drawer.locator('[data-testid=followup-rows] [data-row]');
+    await rows.first().waitFor({ timeout: 30_000 });
+    expect(await drawer.textContent()).toContain(`共 ${count} 个人员`);
+    // Rows are the persons' ID numbers (GB 11643: 17 digits and a check character), shown only here.
+    expect(await rows.first().getAttribute('data-row')).toMatch(/^\d{17}[\dX]$/);
+    expect(await rows.count()).toBe(Math.min(50, count));
+    await shot('followup-rows-zh');
   }, 90_000);
 
   it('loaded nothing from another origin and broke no CSP rule', () => {

@@ -14,7 +14,7 @@ describe('menu by role', () => {
       expect(pages, role).toContain(home);
     }
     expect(homePageOf('analyst')).toBe('editor');
-    expect(homePageOf('steward')).toBe('catalog');
+    expect(homePageOf('steward')).toBe('followups'); // their domain's follow-up lists
     expect(mayOpen('steward', 'editor')).toBe(false);
     expect(mayOpen('analyst', 'approvals')).toBe(false); // not the analyst's
     expect(mayOpen('analyst', 'jobs')).toBe(true);

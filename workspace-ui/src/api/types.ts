@@ -364,3 +364,17 @@ export interface DisclosurePreview {
     readonly measures: readonly { readonly name: string; readonly kind: string; readonly dominance: boolean }[];
   }[];
 }
+
+/** GET /api/domains/{id}/follow-ups: a follow-up list kept inside the domain (I6), stewards of that domain only. */
+export interface FollowUpListInfo {
+  /** `<jobId>~<node id>` */
+  readonly listId: string;
+  readonly jobId: string;
+  readonly title: string;
+  readonly unitKind: 'person' | 'house';
+  readonly count: number;
+  readonly createdAt: string;
+}
+
+/** GET /api/domains/{id}/follow-ups/{listId}: the list's rows (ID numbers or house numbers), read from the domain. */
+export interface FollowUpRows { readonly list: FollowUpListInfo; readonly rows: readonly string[] }

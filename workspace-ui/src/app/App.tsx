@@ -20,6 +20,7 @@ const PolicyPage = lazy(() => import('../pages/PolicyPage.tsx'));
 const AuditPage = lazy(() => import('../pages/AuditPage.tsx'));
 const BudgetPage = lazy(() => import('../pages/BudgetPage.tsx'));
 const JobsPage = lazy(() => import('../pages/JobsPage.tsx'));
+const FollowUpsPage = lazy(() => import('../pages/FollowUpsPage.tsx'));
 const CapturePage = lazy(() => import('../pages/CapturePage.tsx'));
 
 function PageOf({ page }: { page: PageKey }) {
@@ -31,8 +32,9 @@ function PageOf({ page }: { page: PageKey }) {
     case 'audit': return <AuditPage />;
     case 'budget': return <BudgetPage />;
     case 'jobs': return <JobsPage />;
+    case 'followups': return <FollowUpsPage />;
     case 'capture': return <CapturePage />;
-    case 'catalog': case 'followups': case 'users': return <CatalogPage />;
+    case 'catalog': case 'users': return <CatalogPage />;
   }
 }
 

@@ -12,7 +12,7 @@ export const MENU_BY_ROLE: Readonly<Record<Role, readonly PageKey[]>> = {
 };
 
 /** Pages this workspace has today. */
-export const READY_PAGES: ReadonlySet<PageKey> = new Set<PageKey>(['editor', 'catalog', 'jobs', 'approvals', 'review', 'policies', 'audit', 'budget', 'capture']);
+export const READY_PAGES: ReadonlySet<PageKey> = new Set<PageKey>(['editor', 'catalog', 'jobs', 'followups', 'approvals', 'review', 'policies', 'audit', 'budget', 'capture']);
 
 export const pathOf = (page: PageKey): string => `/${page}`;
 
