@@ -1,28 +1,14 @@
-import { serve, type ServerType } from '@hono/node-server';
 import { createHash, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
-import { join } from 'node:path';
-import { Writable } from 'node:stream';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DOMAIN_IDS, type DomainId } from '../../sandbox/domains/domain-ids.ts';
-import { seedCity } from '../../sandbox/domains/generator/index.ts';
-import type { GroundTruth } from '../../sandbox/domains/generator/ground-truth.ts';
 import { DEFAULT_SUITE, HashToCurve, POINT_BYTES, PSI_HEADER_BYTES, packItems } from '../../sandbox/crypto/psi/index.ts';
 import { BullQueue } from '../../sandbox/runtime/queue/bullmq.queue.ts';
 import { InlineQueue } from '../../sandbox/runtime/queue/inline.queue.ts';
-import type { QueueDriver, StageMessage } from '../../sandbox/runtime/queue/queue-driver.ts';
-import { startDomainWorker, type DomainWorker } from '../../sandbox/runtime/worker/domain-worker.ts';
+import type { StageMessage } from '../../sandbox/runtime/queue/queue-driver.ts';
 import { heldPsiSessions, type PsiOutcome, type PsiPayload } from '../../sandbox/runtime/worker/psi-step.ts';
-import type { Database } from '../../sandbox/store/database.ts';
-import { buildApp } from '../../server/app.ts';
-import { ensureDemoUsers } from '../../server/lab/demo-users.ts';
-import { createLogger } from '../../server/lab/logger.ts';
-import { listenForResults } from '../../server/services/job.service.ts';
-import { signIn, waitForJob, type ApiClient } from '../support/api-client.ts';
-import { createPgTestLab, type TestLab } from '../support/pg-lab.ts';
-import { RelayQueue } from '../support/relay-queue.ts';
+import { waitForJob } from '../support/api-client.ts';
+import { runAsAnalyst, startPsiLab, type PsiLab } from '../support/psi-lab.ts';
 import { TEST_REDIS_URL } from '../support/test-env.ts';
 
 /**
@@ -42,65 +28,6 @@ const socialOnly = { ...s4a, name: 'S4a social only', nodes: s4a.nodes.filter((n
 /** Two steps side by side (social and grid against the registry), for swapping messages between sessions. */
 const GRID_NODES = new Set([...SOCIAL_NODES, 'visits', 'vis_w', 'vis_unreg', 'vis_by_district', 'out_grid']);
 const socialAndGrid = { ...s4a, name: 'S4a social and grid', nodes: s4a.nodes.filter((n) => GRID_NODES.has(n.id)) };
-
-interface PsiLab {
-  readonly lab: TestLab;
-  readonly domains: Record<DomainId, Database>;
-  readonly truth: GroundTruth;
-  readonly relay: RelayQueue;
-  readonly log: string[];
-  signIn(u: string): Promise<ApiClient>;
-  close(): Promise<void>;
-}
-
-async function startPsiLab(inner: QueueDriver, seed: string): Promise<PsiLab> {
-  const lab = await createPgTestLab();
-  const domains = {} as Record<DomainId, Database>;
-  for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
-  const truthFile = join(lab.cfg.dataDir, 'truth.json');
-  await seedCity({ persons: 10_000, seed, domains, truthFile });
-  const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as GroundTruth;
-  const relay = new RelayQueue(inner);
-  const workers: DomainWorker[] = [];
-  for (const d of DOMAIN_IDS) workers.push(await startDomainWorker({ domain: d, db: domains[d], queue: inner, logger: createLogger('silent') }));
-  // The server's log, at debug level, kept in memory.
-  const log: string[] = [];
-  const sink = new Writable({ write(chunk: Buffer, _enc, cb) { log.push(chunk.toString('utf8')); cb(); } });
-  const logger = createLogger('debug', sink);
-  const password = `${seed}-password-0`;
-  await ensureDemoUsers(lab.control, password);
-  await listenForResults(lab.control, relay, logger);
-  const app = buildApp({ control: lab.control, logger, queue: relay, health: async () => ({ status: 'ok', mode: 'postgres', checks: {} }), config: { secureCookies: false } });
-  const server = await new Promise<ServerType>((resolve) => { const s = serve({ fetch: app.fetch, port: 0, hostname: '127.0.0.1' }, () => resolve(s)); });
-  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  // One session per user (the login rate limit counts sign-ins).
-  const sessions = new Map<string, Promise<ApiClient>>();
-  return {
-    lab, domains, truth, relay, log,
-    signIn: (u) => { let c = sessions.get(u); if (!c) { c = signIn(baseUrl, u, password); sessions.set(u, c); } return c; },
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const w of workers) await w.stop();
-      await inner.close();
-      await lab.drop();
-    },
-  };
-}
-
-/** Saves and runs a pipeline as the analyst (approving when the policy asks), returns the job id. */
-async function run(l: PsiLab, doc: unknown): Promise<string> {
-  const analyst = await l.signIn('analyst');
-  const saved = await analyst.post('/api/pipelines', doc);
-  expect(saved.status).toBe(201);
-  const { id } = await saved.json() as { id: string };
-  const res = await analyst.post(`/api/pipelines/${id}/runs`);
-  expect(res.status).toBe(202);
-  const body = await res.json() as { jobId: string; state: string; approvalsRequired: number };
-  if (body.state === 'awaiting_approval') {
-    for (const o of ['officer', 'officer2'].slice(0, body.approvalsRequired)) expect((await (await l.signIn(o)).post(`/api/jobs/${body.jobId}/approve`, { note: 'psi' })).status).toBe(200);
-  }
-  return body.jobId;
-}
 
 const psiOf = (m: StageMessage): PsiPayload | undefined => {
   const p = m.payload as Partial<PsiPayload> | null;
@@ -201,7 +128,7 @@ describe('transport canary: a run with PSI steps over BullMQ leaves no ID number
     unregistered = l.truth.s4a.idNumbers.find((id) => emp.has(id)) ?? '';
     expect(registered).toMatch(/^\d{17}[\dX]$/);
     expect(unregistered).toMatch(/^\d{17}[\dX]$/);
-    const jobId = await run(l, socialOnly);
+    const jobId = await runAsAnalyst(l, socialOnly);
     const analyst = await l.signIn('analyst');
     expect(await waitForJob(analyst, jobId, 180_000)).toMatchObject({ state: 'succeeded' });
     const steward = await l.signIn('steward.social');
@@ -248,7 +175,7 @@ describe('a compromised coordinator: replayed, dropped, reordered, swapped or al
   let honest: string[] | null = null;
 
   const outcome = async (doc: unknown) => {
-    const jobId = await run(l, doc);
+    const jobId = await runAsAnalyst(l, doc);
     const analyst = await l.signIn('analyst');
     const job = await waitForJob(analyst, jobId, 180_000) as { state: string; error: { code?: string; en?: string } | null };
     const res = await analyst.get(`/api/jobs/${jobId}/result`);
@@ -378,7 +305,7 @@ describe('a compromised coordinator: replayed, dropped, reordered, swapped or al
       if (p?.phase === 'sender') { withheld = true; return undefined; }
       return m;
     };
-    const jobId = await run(l, socialOnly);
+    const jobId = await runAsAnalyst(l, socialOnly);
     for (let i = 0; i < 300 && !withheld; i++) await new Promise((r) => setTimeout(r, 100));
     expect(withheld).toBe(true);
     expect(heldPsiSessions()).toBe(1);
