@@ -43,10 +43,11 @@ describe('POST /api/domains/{id}/photos', () => {
       SELECT id_number, length(image) AS bytes, length(template) / 4 AS dims, visit_id::text, captured_by FROM field_photo WHERE photo_id = ${answer['photoId']}::bigint`.execute(served.domains.grid.kysely);
     expect(row.rows[0]).toMatchObject({ id_number: idNumber, visit_id: answer['visitId'], captured_by: 'steward.grid' });
     expect(row.rows[0]?.dims).toBeGreaterThanOrEqual(128);
-    const visit = await sql<{ grid_code: string; photo_ref: string; purpose: string; community_code: string }>`
-      SELECT grid_code, photo_ref, purpose, community_code FROM visit WHERE visit_id = ${answer['visitId']}::bigint`.execute(served.domains.grid.kysely);
+    const visit = await sql<{ grid_code: string; photo_ref: string; purpose: string; community_code: string; template_bytes: number }>`
+      SELECT grid_code, photo_ref, purpose, community_code, length(face_template) AS template_bytes FROM visit WHERE visit_id = ${answer['visitId']}::bigint`.execute(served.domains.grid.kysely);
     expect(visit.rows[0]).toMatchObject({ grid_code: gridCode, photo_ref: `field_photo:${String(answer['photoId'])}`, purpose: 'verification' });
     expect(gridCode.startsWith(visit.rows[0]?.community_code ?? 'x')).toBe(true);
+    expect(visit.rows[0]?.template_bytes).toBe(row.rows[0]?.dims); // the int8 template face-verify compares
     expect(await stored()).toEqual({ photos: 1, visits: 1 });
 
     // The control database: one audit entry, no image, no ID number.
