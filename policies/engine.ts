@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
 import { SCHEMA_TEXT, policiesById, type DisclosureParams, type PolicyBundle } from './bundle.ts';
+import { canonicalJson as sharedCanonicalJson } from '../sandbox/json/canonical-json.ts';
 
 /**
  * The policy engine: Cedar decisions over one stored policy version. Every decision names the
@@ -148,12 +149,10 @@ export function bundleHash(b: PolicyBundle): string {
   return createHash('sha256').update(b.cedar).update('\0').update(canonicalJson(b.params)).digest('hex');
 }
 
-/** JSON with object keys sorted (stable hashes of parameters). */
+/**
+ * JSON with object keys sorted (stable hashes of parameters and pipeline documents): RFC 8785
+ * (sandbox/json/canonical-json.ts), keys holding `undefined` left out as JSON.stringify would.
+ */
 export function canonicalJson(v: unknown): string {
-  if (Array.isArray(v)) return `[${v.map(canonicalJson).join(',')}]`;
-  if (v !== null && typeof v === 'object') {
-    const o = v as Record<string, unknown>;
-    return `{${Object.keys(o).sort().filter((k) => o[k] !== undefined).map((k) => `${JSON.stringify(k)}:${canonicalJson(o[k])}`).join(',')}}`;
-  }
-  return JSON.stringify(v);
+  return sharedCanonicalJson(v, { undefinedKeys: 'drop' });
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import { LabError, t } from '../../sandbox/errors/index.ts';
+import { canonicalJson as sharedCanonicalJson } from '../../sandbox/json/canonical-json.ts';
 import type { AuditDecision } from '../db/control.schema.ts';
 
 /**
@@ -22,40 +23,9 @@ export const AUDIT_FORMAT = 1;
 
 export type JsonValue = string | number | boolean | null | readonly JsonValue[] | { readonly [key: string]: JsonValue };
 
-/** RFC 8785 canonical JSON of a JSON value. */
+/** RFC 8785 canonical JSON of a JSON value (sandbox/json/canonical-json.ts); refusals are LAB-E091. */
 export function canonicalJson(value: unknown): string {
-  return canon(value, '$');
-}
-
-function canon(v: unknown, path: string): string {
-  if (v === null) return 'null';
-  switch (typeof v) {
-    case 'boolean': return v ? 'true' : 'false';
-    case 'number':
-      if (!Number.isFinite(v)) throw malformed(`${path} is not a finite number`);
-      return JSON.stringify(v);
-    case 'string':
-      if (v.includes('\u0000')) throw malformed(`${path} contains U+0000`);
-      return JSON.stringify(v);
-    case 'object': {
-      if (Array.isArray(v)) return `[${v.map((x, i) => canon(x, `${path}[${i}]`)).join(',')}]`;
-      const proto = Object.getPrototypeOf(v) as unknown;
-      if (proto !== Object.prototype && proto !== null) throw malformed(`${path} is not a plain object`);
-      const keys = Object.keys(v).sort(compareUtf16);
-      return `{${keys.map((k) => `${JSON.stringify(k)}:${canon((v as Record<string, unknown>)[k], `${path}.${k}`)}`).join(',')}}`;
-    }
-    case 'bigint':
-    case 'function':
-    case 'symbol':
-    case 'undefined':
-      break;
-  }
-  throw malformed(`${path} is ${typeof v}, not a JSON value`);
-}
-
-/** Orders strings by UTF-16 code units (what RFC 8785 asks; JavaScript's `<` on strings does exactly this). */
-function compareUtf16(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
+  return sharedCanonicalJson(value, { invalid: (path, problem) => malformed(`${path} ${problem}`) });
 }
 
 const malformed = (en: string) => new LabError('LAB-E091', { detail: t(en, en) });

@@ -70,7 +70,7 @@ beforeAll(async () => {
   const s6 = (await post('/api/pipelines', example('s6-registry-new-inflow')))['id'] ?? '';
   const l4doc = example('s1-population-rollup');
   const active = l4doc.nodes.find((n) => n.id === 'active');
-  if (active) active.params['condition'] = "status = 'active' AND length(id_number) = 18";
+  if (active) active.params['condition'] = "status = 'active' AND NOT ends_with(id_number, 'X')";
   const l4 = (await post('/api/pipelines', l4doc))['id'] ?? '';
   fixture.pipelines.push(s6, l4);
   for (const p of [s6, l4, l4]) fixture.jobs.push((await post(`/api/pipelines/${p}/runs`))['jobId'] ?? '');

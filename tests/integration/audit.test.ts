@@ -326,7 +326,7 @@ describe('the job path is recorded: save, run (with the policy decision), releas
   const s1L4 = structuredClone(s1);
   s1L4.name = 'S1 with an L4 filter';
   const active = s1L4.nodes.find((n) => n.id === 'active');
-  if (active) active.params['condition'] = "status = 'active' AND length(id_number) = 18";
+  if (active) active.params['condition'] = "status = 'active' AND NOT ends_with(id_number, 'X')";
   let lab: TestLab;
   let app: ReturnType<typeof buildApp>;
 

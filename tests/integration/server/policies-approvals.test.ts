@@ -14,7 +14,7 @@ function s1WithIdFilter(name: string) {
   doc['name'] = name;
   const active = doc.nodes.find((n) => n.id === 'active');
   if (!active) throw new Error('S1 changed');
-  active.params['condition'] = "status = 'active' AND length(id_number) = 18";
+  active.params['condition'] = "status = 'active' AND NOT ends_with(id_number, 'X')";
   return doc;
 }
 
