@@ -281,6 +281,16 @@ describe('workspace lists in the browser', () => {
     expect(await rows.first().getAttribute('data-row')).toMatch(/^\d{17}[\dX]$/);
     expect(await rows.count()).toBe(Math.min(50, count));
     await shot('followup-rows-zh');
+
+    // The same page in English: the workspace's own words translated (list titles are data).
+    await page.keyboard.press('Escape');
+    await page.waitForURL(/\/followups$/);
+    await page.locator('.lab-header .ant-segmented-item', { hasText: 'English' }).click();
+    await expect.poll(() => page.locator('[data-testid=followups-page] h4').textContent()).toBe('Follow-up lists');
+    const chrome = await page.locator('[data-testid=followups-page] .lab-page-head, [data-testid=followup-lists] thead, [data-testid=open-followup], .lab-sider').allTextContents();
+    expect(chrome.join(' ')).not.toMatch(/[\u4e00-\u9fff]/);
+    expect(await row.textContent()).toContain('persons');
+    await page.locator('.lab-header .ant-segmented-item', { hasText: '中文' }).click();
   }, 90_000);
 
   it('loaded nothing from another origin and broke no CSP rule', () => {
