@@ -10,6 +10,7 @@ import { waitForJob, type ApiClient } from '../../support/api-client.ts';
 import { startServedLab, type ServedLab } from '../../support/served-lab.ts';
 
 const s3 = JSON.parse(readFileSync(new URL('../../../examples/pipelines/s3-undeclared-rentals.json', import.meta.url), 'utf8')) as unknown;
+const s4b = JSON.parse(readFileSync(new URL('../../../examples/pipelines/s4b-registered-deceased.json', import.meta.url), 'utf8')) as unknown;
 
 /**
  * S3 end to end through the HTTP API: undeclared rental houses (housing, in the domain) matched
@@ -17,7 +18,7 @@ const s3 = JSON.parse(readFileSync(new URL('../../../examples/pipelines/s3-undec
  * total released to the analyst equal the staff guard applied to the ground truth; the follow-up
  * list in the housing domain equals the truth's house numbers exactly.
  */
-describe('S3 data collision: undeclared rental houses with incident reports', () => {
+describe('S3 data collision (undeclared rental houses with incident reports) and S4b (deceased, still registered)', () => {
   let served: ServedLab;
   let analyst: ApiClient;
   let jobId = '';
@@ -74,5 +75,42 @@ describe('S3 data collision: undeclared rental houses with incident reports', ()
     expect((await grid.get(`/api/domains/housing/follow-ups/${jobId}~list_housing`)).status).toBe(403);
     expect((await analyst.get(`/api/domains/housing/follow-ups`)).status).toBe(403);
     expect((await grid.get('/api/domains/grid/follow-ups')).status).toBe(200);
+  });
+
+  it('S4b (deceased, still registered): registry × civil.death by PSI; counts by district and total = the staff guard on the truth; the registry\u2019s list = the truth\u2019s deceased', async () => {
+    const saved = await analyst.post('/api/pipelines', s4b);
+    expect(saved.status).toBe(201);
+    const { id } = await saved.json() as { id: string };
+    const run = await (await analyst.post(`/api/pipelines/${id}/runs`)).json() as { jobId: string; state: string; approvalsRequired: number };
+    if (run.state === 'awaiting_approval') {
+      for (const o of ['officer', 'officer2'].slice(0, run.approvalsRequired)) expect((await (await served.signIn(o)).post(`/api/jobs/${run.jobId}/approve`, { note: 'S4b' })).status).toBe(200);
+    }
+    const done = await waitForJob(analyst, run.jobId, 180_000);
+    expect(done, JSON.stringify(done.error)).toMatchObject({ state: 'succeeded' });
+    const got = (await (await analyst.get(`/api/jobs/${run.jobId}/result`)).json() as { tables: { stageId: string; table: ReleasedTable }[] }).tables;
+    const deceased = served.truth.s4b.byDistrictReason.filter(([, reason]) => reason === 'deceased');
+    const total = deceased.reduce((a, [, , n]) => a + n, 0);
+    expect(total).toBeGreaterThan(20);
+    const v = validatePipeline(s4b);
+    if (!v.ok) throw new Error('invalid');
+    const p4 = planPipeline(v.pipeline);
+    const stage = p4.stages.find((s): s is DomainStage => s.kind === 'domain');
+    const list = p4.stages.find((s): s is FollowUpStage => s.kind === 'follow-up');
+    if (!stage || !list) throw new Error('no stage');
+    const rows: RawRow[] = [
+      ...deceased.map(([d, , n]): RawRow => ({ district_code: d, __grouping: 0, __units: n, persons: n })),
+      { district_code: null, __grouping: 1, __units: total, persons: total },
+    ];
+    expect(got.find((t) => t.stageId === 'out')?.table).toEqual(guardForStaff(stage.table, rows, DEFAULT_STAFF_PARAMS));
+    expect(got.find((t) => t.stageId === 'list_registry')?.table).toEqual(followUpTable(list, total, DEFAULT_STAFF_PARAMS));
+    // The list: the truth's S4b persons who have a death record (the truth lists both reasons).
+    const dead = new Set((await served.domains.civil.readOnlyQuery<{ id: string }>('SELECT DISTINCT id_number AS id FROM death', [], { timeoutMs: 30_000 })).map((r) => r.id));
+    const want = served.truth.s4b.idNumbers.filter((x) => dead.has(x)).sort();
+    expect(want.length).toBe(total);
+    const steward = await served.signIn('steward.registry');
+    const res = await steward.get(`/api/domains/registry/follow-ups/${run.jobId}~list_registry`);
+    expect(res.status).toBe(200);
+    expect(((await res.json()) as { rows: string[] }).rows.sort()).toEqual(want);
+    expect((await (await served.signIn('steward.civil')).get(`/api/domains/registry/follow-ups/${run.jobId}~list_registry`)).status).toBe(403);
   });
 });
