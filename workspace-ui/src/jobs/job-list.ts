@@ -20,3 +20,6 @@ export const jobIdOfPath = (path: string): string | undefined => /^\/jobs\/([A-Z
 
 /** The pipeline id in an `/editor/{id}` path. */
 export const pipelineIdOfPath = (path: string): string | undefined => /^\/editor\/([A-Za-z0-9_-]{1,64})$/.exec(path)?.[1];
+
+/** The follow-up list id in a `/followups/{listId}` path (`<jobId>~<node id>`). */
+export const listIdOfPath = (path: string): string | undefined => /^\/followups\/([A-Za-z0-9_-]{1,64}~[A-Za-z][A-Za-z0-9_-]{0,63})$/.exec(path)?.[1];

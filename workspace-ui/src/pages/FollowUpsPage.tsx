@@ -10,12 +10,7 @@ import { errorText } from '../app/errors.ts';
 import { formatTime, shortId } from '../app/format.ts';
 import { navigate, usePath } from '../app/router.ts';
 import { useLang } from '../i18n/index.ts';
-
-/** The list id in a `/followups/{listId}` path. */
-export const listIdOfPath = (path: string): string | undefined => {
-  const m = /^\/followups\/([A-Za-z0-9_-]{1,64}~[A-Za-z][A-Za-z0-9_-]{0,63})$/.exec(path);
-  return m?.[1];
-};
+import { listIdOfPath } from '../jobs/job-list.ts';
 
 /**
  * A steward's follow-up lists (I6): the people or houses to re-check that jobs wrote into the
