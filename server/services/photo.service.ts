@@ -59,6 +59,9 @@ const isErrorCode = (code: string): code is ErrorCode => Object.hasOwn(ERROR_COD
 /** Codes that mean "this photo cannot be used" rather than "the request is wrong". */
 const UNUSABLE: readonly string[] = ['LAB-E140', 'LAB-E141', 'LAB-E151', 'LAB-E152'];
 
+/** Today anywhere on Earth (UTC+14): a visit dated today in Guangzhou (UTC+8) is never "in the future" here. */
+const latestVisitDate = (now: Date): string => new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 10);
+
 function isRealDate(ymd: string): boolean {
   const d = new Date(`${ymd}T00:00:00Z`);
   return /^\d{4}-\d{2}-\d{2}$/.test(ymd) && !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === ymd;
@@ -69,7 +72,7 @@ function checkUpload(input: PhotoUpload, now: Date): void {
   if (!isValidIdNumber(input.idNumber)) {
     throw new LabError('LAB-E150', { field: 'idNumber', detail: t('请核对证件上的 18 位号码（末位为校验位，可为 X）', 'check the 18 characters on the card (the last is the check character, may be X)') });
   }
-  if (!isRealDate(input.visit.visitedOn) || input.visit.visitedOn > now.toISOString().slice(0, 10)) {
+  if (!isRealDate(input.visit.visitedOn) || input.visit.visitedOn > latestVisitDate(now)) {
     throw new LabError('LAB-E153', { field: 'visit.visitedOn', detail: t('走访日期须为不晚于今天的有效日期', 'the visit date must be a real date, not in the future') });
   }
   if (!BASE64.test(input.photo) || input.photo.length % 4 !== 0) {

@@ -55,6 +55,14 @@ describe('photo intake in the grid domain (PGlite)', () => {
     expect(await counts()).toEqual({ p: 1, v: 1 });
   }, 60_000);
 
+  it('takes a visit dated today in Guangzhou while it is still yesterday in UTC, and refuses a later date', async () => {
+    const now = new Date('2026-07-01T17:30:00Z'); // 01:30 on 2 July in Guangzhou
+    const today = { ...(await payload(await noFacePhoto())), visit: { gridCode: '440106001001001', visitedOn: '2026-07-02', purpose: 'routine' as const } };
+    expect(await intakePhoto(db, async () => engine, today, now)).toMatchObject({ ok: false, error: { code: 'LAB-E152' } }); // got past the date check
+    const later = { ...today, visit: { ...today.visit, visitedOn: '2026-07-03' } };
+    expect(await intakePhoto(db, async () => engine, later, now)).toMatchObject({ ok: false, error: { code: 'LAB-E153', field: 'visit.visitedOn' } });
+  }, 60_000);
+
   it('refuses a photo without a face, or not an image, and stores nothing', async () => {
     const none = await intakePhoto(db, async () => engine, await payload(await noFacePhoto()));
     expect(none).toMatchObject({ ok: false, error: { code: 'LAB-E152', field: 'photo' } });

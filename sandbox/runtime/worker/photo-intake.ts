@@ -82,6 +82,9 @@ async function gridParents(db: Database, gridCode: string): Promise<{ district: 
   return { district: district.code, street: street.code, community: community.code };
 }
 
+/** Today anywhere on Earth (UTC+14): a visit dated today in Guangzhou (UTC+8) is never "in the future" here. */
+const latestVisitDate = (now: Date): string => new Date(now.getTime() + 14 * 3_600_000).toISOString().slice(0, 10);
+
 function isRealDate(ymd: string): boolean {
   const d = new Date(`${ymd}T00:00:00Z`);
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === ymd;
@@ -105,7 +108,7 @@ export async function intakePhoto(db: Database, engine: () => Promise<FaceAnalys
     if (!isValidIdNumber(p.idNumber)) {
       throw new LabError('LAB-E150', { field: 'idNumber', detail: t('校验位或出生日期不符合 GB 11643', 'the check character or birth date does not follow GB 11643') });
     }
-    if (!isRealDate(p.visit.visitedOn) || p.visit.visitedOn > now.toISOString().slice(0, 10)) {
+    if (!isRealDate(p.visit.visitedOn) || p.visit.visitedOn > latestVisitDate(now)) {
       throw new LabError('LAB-E153', { field: 'visit.visitedOn', detail: t('走访日期须为不晚于今天的有效日期', 'the visit date must be a real date, not in the future') });
     }
     const image = Buffer.from(p.photo, 'base64');
