@@ -1,5 +1,5 @@
 import { Alert, Descriptions, Drawer, List, Space, Spin, Tag, Typography } from 'antd';
-import { lazy, Suspense } from 'react';
+import { lazy, Suspense, useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import { useCatalog, useGeography } from '../api/resources.ts';
 import type { Job, JobResult } from '../api/types.ts';
@@ -9,6 +9,7 @@ import { errorText } from '../app/errors.ts';
 import { formatDecimal, formatTime } from '../app/format.ts';
 import { useLang } from '../i18n/index.ts';
 import { ApprovalTimeline } from '../officer/JobDrawer.tsx';
+import { POLL_MS } from '../editor/useRun.ts';
 import { ResultView } from '../results/ResultView.tsx';
 import { jobStateColor } from './job-list.ts';
 
@@ -27,6 +28,14 @@ export function JobDetailDrawer({ jobId, onClose }: { jobId: string | undefined;
   const { user } = useAuth();
   const job = useFetch<Job>(jobId ? `/api/jobs/${encodeURIComponent(jobId)}` : undefined);
   const j = job.data;
+  // While the job still moves (queued, running, waiting for officers, output under review) it is asked again.
+  const moving = j !== undefined && (j.state === 'queued' || j.state === 'running' || j.state === 'awaiting_approval' || j.reviewState === 'pending');
+  const { reload } = job;
+  useEffect(() => {
+    if (!moving) return undefined;
+    const timer = window.setInterval(reload, POLL_MS);
+    return () => { window.clearInterval(timer); };
+  }, [moving, reload]);
   const readable = j !== undefined && resultReadable(j, user?.role === 'officer');
   const result = useFetch<JobResult>(readable && jobId ? `/api/jobs/${encodeURIComponent(jobId)}/result` : undefined);
   const catalog = useCatalog();
