@@ -5,12 +5,12 @@ import { isProtocolStepId, planPipeline, type Plan, type ProtocolStep } from '..
 import { validatePipeline } from '../../sandbox/pipeline/validate.ts';
 import type { DeliveryResult, QueueDriver, StageMessage } from '../../sandbox/runtime/queue/queue-driver.ts';
 import type { PsiOutcome, PsiPayload } from '../../sandbox/runtime/worker/psi-step.ts';
-import type { FacePayload, FacePhase } from '../../sandbox/runtime/worker/face-step.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { jobRepository } from '../repositories/job.repository.ts';
 import { jsonb } from '../repositories/jsonb.ts';
 import { SYSTEM_ACTOR, auditTrailOf } from './audit.service.ts';
+import { policyVersion } from './policy.service.ts';
 
 type Db = Database<ControlSchema>;
 
@@ -28,18 +28,8 @@ export const MAX_STEP_RUNS = 3;
 /** How a phase is delivered: the queue retries operational failures (e.g. LAB-E163 on another worker). */
 const STEP_DELIVERY = { attempts: 3, backoffMs: 500 } as const;
 
-type Phase = PsiPayload['phase'] | FacePhase;
-const PHASES: readonly Phase[] = ['receiver-start', 'sender', 'receiver-continue', 'sender-continue', 'receiver-finish', 'end', 'sender-end'];
-
-/**
- * The phases of a step, in order, before `end`: PSI has three deliveries; a face comparison
- * (face-compare, sandbox/runtime/worker/face-step.ts) five, because the reference holder answers
- * the setup before the probe holder may send its encrypted probes.
- */
-const PSI_SEQUENCE: readonly Phase[] = ['receiver-start', 'sender', 'receiver-finish'];
-const FACE_SEQUENCE: readonly Phase[] = ['receiver-start', 'sender', 'receiver-continue', 'sender-continue', 'receiver-finish'];
-const sequenceOf = (step: ProtocolStep): readonly Phase[] => (step.protocol === 'face-compare' ? FACE_SEQUENCE : PSI_SEQUENCE);
-const isSenderPhase = (phase: Phase) => phase.startsWith('sender');
+type Phase = PsiPayload['phase'];
+const PHASES: readonly Phase[] = ['receiver-start', 'sender', 'receiver-finish', 'end'];
 
 /** Progress of a step as the control database keeps it (job_stage.result of the step's row). */
 export interface StepProgress {
@@ -68,7 +58,7 @@ export const stepDeliveryKey = (jobId: string, stepId: string, run: number, phas
 
 /** Parses a step delivery key; undefined for any other key (stages: `<jobId>.<stageId>`). */
 export function parseStepDeliveryKey(key: string): { jobId: string; stepId: string; run: number; phase: Phase } | undefined {
-  const m = /^([A-Za-z0-9_-]{1,64})\.((?:psi|face)~[A-Za-z][A-Za-z0-9_-]{0,63})\.(\d{1,3})-([a-z-]+)$/.exec(key);
+  const m = /^([A-Za-z0-9_-]{1,64})\.(psi~[A-Za-z][A-Za-z0-9_-]{0,63})\.(\d{1,3})-([a-z-]+)$/.exec(key);
   if (!m) return undefined;
   const phase = PHASES.find((p) => p === m[4]);
   return phase ? { jobId: m[1]!, stepId: m[2]!, run: Number(m[3]), phase } : undefined;
@@ -81,11 +71,9 @@ function planOf(spec: unknown): Plan {
   return planPipeline(v.pipeline);
 }
 
-function stepMessage(jobId: string, spec: unknown, step: ProtocolStep, run: number, phase: Phase, messages: readonly string[] = []): StageMessage {
-  const domain = isSenderPhase(phase) ? step.sender : step.receiver;
-  const payload: PsiPayload | FacePayload = step.protocol === 'face-compare'
-    ? { type: 'face', jobId, stepId: step.id, run, phase, pipeline: spec, messages: [...messages] }
-    : { type: 'psi', jobId, stepId: step.id, run, phase: phase as PsiPayload['phase'], pipeline: spec, messages: [...messages] };
+function stepMessage(jobId: string, spec: unknown, step: ProtocolStep, run: number, phase: Phase, messages: readonly string[] = [], threshold?: number): StageMessage {
+  const domain = phase === 'sender' ? step.sender : step.receiver;
+  const payload: PsiPayload = { type: 'psi', jobId, stepId: step.id, run, phase, pipeline: spec, messages: [...messages], ...(threshold !== undefined ? { threshold } : {}) };
   return { key: stepDeliveryKey(jobId, step.id, run, phase), domain, payload };
 }
 
@@ -101,6 +89,14 @@ async function progressOf(db: Db, jobId: string, stepId: string): Promise<{ stat
   return { state: row?.state ?? 'missing', progress: r && r.kind === 'psi-step' ? r : undefined };
 }
 
+/** The disclosure threshold of a job's policy version for its requester's role (each side's conditions are audited against it). */
+async function thresholdOf(db: Db, jobId: string): Promise<number | undefined> {
+  const job = await jobRepository.find(db, jobId);
+  if (!job) return undefined;
+  const engine = await policyVersion(db, job.policy_version ?? 1);
+  return (job.requester_role === 'researcher' ? engine.params.researcher : engine.params.staff).threshold;
+}
+
 /** Starts (or restarts from scratch) a step: run `run`, the receiver's first phase. */
 async function startStep(db: Db, queue: QueueDriver, jobId: string, spec: unknown, step: ProtocolStep, run: number, why: 'start' | 'restart', detail: Record<string, unknown> = {}): Promise<void> {
   await saveProgress(db, jobId, step.id, { kind: 'psi-step', run, phase: 'receiver-start' });
@@ -108,7 +104,7 @@ async function startStep(db: Db, queue: QueueDriver, jobId: string, spec: unknow
     actor: SYSTEM_ACTOR, action: why === 'start' ? 'job.step.start' : 'job.step.restart', resource: { type: 'job', id: jobId },
     detail: { stepId: step.id, protocol: step.protocol, receiver: step.receiver, sender: step.sender, run, ...detail },
   });
-  await queue.enqueue(stepMessage(jobId, spec, step, run, 'receiver-start'), STEP_DELIVERY);
+  await queue.enqueue(stepMessage(jobId, spec, step, run, 'receiver-start', [], await thresholdOf(db, jobId)), STEP_DELIVERY);
 }
 
 /**
@@ -159,12 +155,10 @@ export async function endSteps(db: Db, queue: QueueDriver, jobId: string): Promi
     if (s.kind !== 'protocol') continue;
     const { progress } = await progressOf(db, jobId, s.id);
     const run = progress?.run ?? 0;
-    for (const phase of sequenceOf(s)) {
-      await queue.cancel(isSenderPhase(phase) ? s.sender : s.receiver, stepDeliveryKey(jobId, s.id, run, phase));
+    for (const phase of ['receiver-start', 'sender', 'receiver-finish'] as const) {
+      await queue.cancel(phase === 'sender' ? s.sender : s.receiver, stepDeliveryKey(jobId, s.id, run, phase));
     }
     await queue.enqueue(stepMessage(jobId, job.spec, s, run, 'end'), STEP_DELIVERY);
-    // Both sides of a face comparison hold sessions between deliveries: the sender wipes its own too.
-    if (s.protocol === 'face-compare') await queue.enqueue(stepMessage(jobId, job.spec, s, run, 'sender-end'), STEP_DELIVERY);
   }
 }
 
@@ -184,7 +178,7 @@ export async function relayProtocolSteps(db: Db, queue: QueueDriver, logger: Log
   });
 
   async function onAnswer(k: NonNullable<ReturnType<typeof parseStepDeliveryKey>>, r: DeliveryResult): Promise<void> {
-    if (k.phase === 'end' || k.phase === 'sender-end') {
+    if (k.phase === 'end') {
       const out = r.ok ? (r.value as PsiOutcome) : undefined;
       logger.info({ jobId: k.jobId, stepId: k.stepId, run: k.run, ok: r.ok, wiped: out?.wiped ?? null }, 'protocol step ended in its domain');
       return;
@@ -218,12 +212,10 @@ export async function relayProtocolSteps(db: Db, queue: QueueDriver, logger: Log
       relayedMessages: (progress.relayedMessages ?? 0) + relayed,
       relayedBytes: (progress.relayedBytes ?? 0) + bytes,
     };
-    const sequence = sequenceOf(step);
-    const at = sequence.indexOf(k.phase);
-    const next = at >= 0 ? sequence[at + 1] : undefined;
-    if (next !== undefined) {
+    if (k.phase === 'receiver-start' || k.phase === 'sender') {
+      const next: Phase = k.phase === 'receiver-start' ? 'sender' : 'receiver-finish';
       await saveProgress(db, k.jobId, k.stepId, { kind: 'psi-step', run: k.run, phase: next, ...sizes });
-      await queue.enqueue(stepMessage(k.jobId, job.spec, step, k.run, next, out.messages), STEP_DELIVERY);
+      await queue.enqueue(stepMessage(k.jobId, job.spec, step, k.run, next, out.messages, next === 'sender' ? await thresholdOf(db, k.jobId) : undefined), STEP_DELIVERY);
       return;
     }
     // receiver-finish: the members are in the receiver's database; the step is done.

@@ -297,6 +297,24 @@ describe('a compromised coordinator: replayed, dropped, reordered, swapped or al
     await expectClearFailure(socialOnly, /LAB-E101/);
   });
 
+  it('a condition on the sender\u2019s side that singles out one person is refused there before any item is read (LAB-E125, as LAB-E164)', async () => {
+    const [one] = await l.domains.registry.readOnlyQuery<{ id: string }>('SELECT id_number AS id FROM person ORDER BY person_id LIMIT 1', [], { timeoutMs: 10_000 });
+    const doc = {
+      ...socialOnly, name: 'one person on the sender side',
+      nodes: [...socialOnly.nodes.map((n) => (n.id === 'emp_unreg' ? { ...n, inputs: { left: 'emp_w', right: 'one' } } : n)),
+        { id: 'one', op: 'filter@1', inputs: { rows: 'registry' }, params: { condition: `id_number = '${one?.id ?? ''}'` } }],
+    };
+    const o = await outcome(doc);
+    expect(o.job.state).toBe('failed');
+    expect(o.job.error?.code).toBe('LAB-E164');
+    expect(o.job.error?.en).toMatch(/LAB-E125/);
+    expect(o.tables).toBeNull();
+    expect(l.relay.sent.some((m) => m.key.startsWith(`${o.jobId}.`) && m.key.endsWith('-receiver-finish'))).toBe(false);
+    expect(await waitMembersGone()).toBe(0);
+    for (let i = 0; i < 100 && heldPsiSessions() > 0; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(heldPsiSessions()).toBe(0);
+  });
+
   it('cancelled while the receiver holds its key: the job\u2019s end wipes it (the receiver reports it)', async () => {
     // Withhold the sender phase, so the receiver's session waits; then cancel.
     let withheld = false;

@@ -4,9 +4,11 @@ import type { DomainId } from '../../domains/domain-ids.ts';
 import { LabError, t } from '../../errors/index.ts';
 import { compileProtocolItems } from '../../compile/plan.compile.ts';
 import { PsiReceiver, PsiSender, type PsiWipeReport } from '../../crypto/psi/index.ts';
+import { rel } from '../../ir/rel.ts';
 import { planPipeline, type ProtocolStep } from '../../plan/planner.ts';
 import { validatePipeline } from '../../pipeline/validate.ts';
 import type { Database } from '../../store/database.ts';
+import { auditStageConditions } from './condition-audit.runner.ts';
 import type { SealedFollowUpRead } from './follow-up.ts';
 import { DEFAULT_STATEMENT_TIMEOUT_MS, snapshotDate } from './stage-executor.ts';
 
@@ -35,6 +37,12 @@ export const psiPayloadSchema = z.object({
   run: z.number().int().min(0).max(100),
   phase: z.enum(['receiver-start', 'sender', 'receiver-finish', 'end']),
   pipeline: z.unknown(),
+  /**
+   * The disclosure threshold of the job's policy: each side's conditions are audited over its own
+   * population before its items are read (condition-audit: a condition that holds, or fails, for at
+   * most this many distinct keys is refused, LAB-E125).
+   */
+  threshold: z.number().int().min(1).max(1000).optional(),
   /** Base64 PSI messages relayed from the other party (sender: M1; receiver-finish: M2 and M3). */
   messages: z.array(z.string().max(2_000_000).regex(/^[A-Za-z0-9+/]*={0,2}$/)).max(100_000).default([]),
 }).strict();
@@ -100,9 +108,16 @@ export function stepFor(domain: DomainId, payload: Pick<PsiPayload, 'pipeline' |
   return step;
 }
 
-/** This side's distinct items (its key column, normalised), read inside the domain. */
-export async function sideItems(db: Database, step: ProtocolStep, side: 'receiver' | 'sender', jobId: string, signal?: AbortSignal): Promise<string[]> {
+/** This side's distinct items (its key column, normalised), read inside the domain; its conditions audited first when a threshold is given. */
+export async function sideItems(db: Database, step: ProtocolStep, side: 'receiver' | 'sender', jobId: string, signal?: AbortSignal, threshold?: number): Promise<string[]> {
   const asOf = await snapshotDate(db);
+  if (threshold !== undefined) {
+    // The side's population counted by distinct keys (what the set is): one count per condition.
+    const rows = side === 'receiver' ? step.receiverRel : step.senderRel;
+    const key = side === 'receiver' ? step.receiverKey : step.senderKey;
+    const population = rel.aggregate(rows, [], [[]], [{ name: 'n', kind: 'count_persons' }], key, false);
+    await auditStageConditions(db, population, asOf, threshold, { jobId, timeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS, ...(signal ? { signal } : {}) });
+  }
   const q = compileProtocolItems(side === 'receiver' ? step.receiverRel : step.senderRel, side === 'receiver' ? step.receiverKey : step.senderKey, asOf, { jobId });
   const rows = await db.readOnlyQuery<{ item: string }>(q.sql, q.parameters, { timeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   return rows.map((r) => r.item);
@@ -127,7 +142,12 @@ export async function executePsi(db: Database, domain: DomainId, payload: PsiPay
   switch (payload.phase) {
     case 'receiver-start': {
       const step = stepFor(domain, payload, 'receiver');
-      const items = await sideItems(db, step, 'receiver', payload.jobId, signal);
+      let items: string[];
+      try {
+        items = await sideItems(db, step, 'receiver', payload.jobId, signal, payload.threshold);
+      } catch (e) {
+        return failed(payload.phase, e, undefined);
+      }
       await dropSession(key); // a repeated delivery starts over with a new key
       const receiver = await PsiReceiver.create({ session: sessionId(payload), mode: 'membership' });
       try {
@@ -143,7 +163,12 @@ export async function executePsi(db: Database, domain: DomainId, payload: PsiPay
     }
     case 'sender': {
       const step = stepFor(domain, payload, 'sender');
-      const items = await sideItems(db, step, 'sender', payload.jobId, signal);
+      let items: string[];
+      try {
+        items = await sideItems(db, step, 'sender', payload.jobId, signal, payload.threshold);
+      } catch (e) {
+        return failed(payload.phase, e, undefined);
+      }
       const sender = await PsiSender.create({ session: sessionId(payload), mode: 'membership' });
       try {
         const m2 = await sender.start(items);
@@ -192,9 +217,9 @@ export async function executePsi(db: Database, domain: DomainId, payload: PsiPay
   }
 }
 
-/** A protocol failure as an answer (bilingual, no item, no message content). */
+/** A protocol failure or a refusal (a user error, e.g. LAB-E125) as an answer (bilingual, no item, no message content). */
 function failed(phase: PsiPayload['phase'], e: unknown, wiped: PsiWipeReport | undefined): PsiOutcome {
-  if (e instanceof LabError && (e.code === 'LAB-E164' || /^LAB-E10[0-8]$/.test(e.code))) {
+  if (e instanceof LabError && (e.code === 'LAB-E164' || /^LAB-E10[0-8]$/.test(e.code) || e.kind === 'user')) {
     return { ok: false, phase, error: { code: e.code, zh: e.messageIn('zh-CN'), en: e.messageIn('en') }, ...(wiped ? { wiped } : {}) };
   }
   throw e;
