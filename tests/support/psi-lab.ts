@@ -33,12 +33,12 @@ export interface PsiLab {
   close(): Promise<void>;
 }
 
-export async function startPsiLab(inner: QueueDriver, seed: string): Promise<PsiLab> {
+export async function startPsiLab(inner: QueueDriver, seed: string, persons = 10_000): Promise<PsiLab> {
   const lab = await createPgTestLab();
   const domains = {} as Record<DomainId, Database>;
   for (const d of DOMAIN_IDS) domains[d] = await lab.domain(d);
   const truthFile = join(lab.cfg.dataDir, 'truth.json');
-  await seedCity({ persons: 10_000, seed, domains, truthFile });
+  await seedCity({ persons, seed, domains, truthFile });
   const truth = JSON.parse(readFileSync(truthFile, 'utf8')) as GroundTruth;
   const relay = new RelayQueue(inner);
   const workers: DomainWorker[] = [];
