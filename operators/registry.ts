@@ -1,6 +1,7 @@
 import type { AnyOperator } from './define-operator.ts';
 import { aggregate } from './aggregate/aggregate.operator.ts';
 import { derive } from './derive/derive.operator.ts';
+import { faceVerify } from './face-verify/face-verify.operator.ts';
 import { filter } from './filter/filter.operator.ts';
 import { followUp } from './follow-up/follow-up.operator.ts';
 import { geoRollup } from './geo-rollup/geo-rollup.operator.ts';
@@ -11,7 +12,7 @@ import { tag } from './tag/tag.operator.ts';
 import { union } from './union/union.operator.ts';
 
 /** The explicit list of operators. Adding an operator = one module + one line here. */
-const ALL: readonly AnyOperator[] = [source, filter, derive, join, aggregate, geoRollup, output, tag, union, followUp] as unknown as readonly AnyOperator[];
+const ALL: readonly AnyOperator[] = [source, filter, derive, join, aggregate, geoRollup, output, tag, union, followUp, faceVerify] as unknown as readonly AnyOperator[];
 
 const byRef = new Map<string, AnyOperator>();
 for (const op of ALL) {

@@ -127,6 +127,17 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
           `SELECT ${list(input.columns, 's')} FROM ${ident(input.name)} s WHERE ${r.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${ident('lab_psi_member')} m WHERE m.${ident('job_id')} = ${job} AND m.${ident('step_id')} = ${step} AND m.${ident('item')} = ${protocolItemSql(`s.${ident(r.key)}`)})`);
         break;
       }
+      case 'face': {
+        // LEFT JOIN: a visit the step did not compare (no template, another model) is 'unusable'.
+        const input = visit(r.input);
+        if (options.jobId === undefined) throw new Error('a face node compiled without its job');
+        const job = params.add(options.jobId, 'text');
+        const step = params.add(r.stepId, 'text');
+        const kept = input.columns.filter((c) => c !== r.face.template);
+        out = emit([...kept, r.column],
+          `SELECT ${list(kept, 's')}, COALESCE(o.${ident('outcome')}, 'unusable') AS ${ident(r.column)} FROM ${ident(input.name)} s LEFT JOIN ${ident('lab_face_outcome')} o ON o.${ident('job_id')} = ${job} AND o.${ident('step_id')} = ${step} AND o.${ident('visit_key')} = s.${ident(r.face.key)}::text`);
+        break;
+      }
       case 'union': {
         const parts = r.inputs.map((x) => `SELECT ${list(r.columns)} FROM ${ident(visit(x).name)}`);
         out = emit(r.columns, parts.join(' UNION ALL '));

@@ -92,6 +92,7 @@ function withoutFilters(root: Rel, memo: Map<Rel, Rel>): Rel {
       case 'tag': out = rel.tag(strip(r.input), r.column, r.tags); break;
       case 'union': out = rel.union(r.inputs.map(strip), r.columns); break;
       case 'member': out = rel.member(strip(r.input), r.key, r.stepId, r.negate); break;
+      case 'face': out = rel.face(strip(r.input), r.stepId, r.face, r.column); break;
     }
     memo.set(r, out);
     return out;
@@ -128,7 +129,7 @@ export function planConditionAudit(aggregate: Rel, asOf: string, options: Compil
         walk(r.input);
         return;
       }
-      case 'exists': case 'tag': case 'member': case 'aggregate': walk(r.input); return;
+      case 'exists': case 'tag': case 'member': case 'face': case 'aggregate': walk(r.input); return;
       case 'join': walk(r.left); return;
       case 'union': for (const i of r.inputs) walk(i); return;
     }

@@ -219,7 +219,7 @@ function aggregateOf(r: Rel): Extract<Rel, { kind: 'aggregate' }> | undefined {
   switch (r.kind) {
     case 'aggregate': return r;
     case 'scan': case 'union': case 'join': return undefined;
-    case 'filter': case 'derive': case 'exists': case 'tag': case 'member': return aggregateOf(r.input);
+    case 'filter': case 'derive': case 'exists': case 'tag': case 'member': case 'face': return aggregateOf(r.input);
   }
 }
 
@@ -238,7 +238,7 @@ export function bucketLabels(rel: Rel, name: string): string[] | undefined {
       }
       case 'join': return find(r.left) ?? find(r.right);
       case 'union': return undefined;
-      case 'filter': case 'exists': case 'tag': case 'aggregate': case 'member': return find(r.input);
+      case 'filter': case 'exists': case 'tag': case 'aggregate': case 'member': case 'face': return find(r.input);
     }
   };
   const e = find(rel);

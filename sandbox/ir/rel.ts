@@ -21,7 +21,28 @@ export type Rel =
    * The input rows whose key is (`negate`: is not) among the members a protocol step wrote into this
    * domain's `lab_psi_member` for the running job (sandbox/plan: cross-domain semi/anti joins).
    */
-  | { readonly kind: 'member'; readonly input: Rel; readonly key: string; readonly stepId: string; readonly negate: boolean };
+  | { readonly kind: 'member'; readonly input: Rel; readonly key: string; readonly stepId: string; readonly negate: boolean }
+  /**
+   * The input rows (grid visits) with `column` holding the outcome of an encrypted face comparison
+   * step (`face-compare`, operators/face-verify): what the step wrote into this domain's
+   * `lab_face_outcome` for the row's `key` in the running job, else 'unusable'. The template column
+   * is used by the step and dropped here (L4: never output).
+   */
+  | { readonly kind: 'face'; readonly input: Rel; readonly stepId: string; readonly face: FaceCompareSpec; readonly column: string };
+
+/** What a face comparison step compares: the columns of its visits and the model and threshold. */
+export interface FaceCompareSpec {
+  /** The row's own key (the visit number): outcomes are written and read by it. */
+  readonly key: string;
+  /** The lookup key the reference holder finds the reference by (the ID number). */
+  readonly lookup: string;
+  readonly template: string;
+  readonly modelColumn: string;
+  readonly unusableColumn: string;
+  readonly modelId: string;
+  readonly dimension: number;
+  readonly threshold: number;
+}
 
 /** A tag of the tag library as the plan holds it: its id (a value, bound as a parameter) and its checked rule. */
 export interface TagRule {
@@ -48,15 +69,16 @@ export const rel = {
   tag: (input: Rel, column: string, tags: readonly TagRule[]): Rel => Object.freeze({ kind: 'tag', input, column, tags }),
   union: (inputs: readonly Rel[], columns: readonly string[]): Rel => Object.freeze({ kind: 'union', inputs, columns }),
   member: (input: Rel, key: string, stepId: string, negate: boolean): Rel => Object.freeze({ kind: 'member', input, key, stepId, negate }),
+  face: (input: Rel, stepId: string, face: FaceCompareSpec, column: string): Rel => Object.freeze({ kind: 'face', input, stepId, face: Object.freeze({ ...face }), column }),
 };
 
-/** The protocol steps whose members a plan reads (its `member` nodes), in order of appearance. */
+/** The protocol steps whose results a plan reads (its `member` and `face` nodes), in order of appearance. */
 export function memberSteps(r: Rel): string[] {
   const out = new Set<string>();
   const walk = (x: Rel): void => {
     switch (x.kind) {
       case 'scan': return;
-      case 'member': out.add(x.stepId); walk(x.input); return;
+      case 'member': case 'face': out.add(x.stepId); walk(x.input); return;
       case 'filter': case 'derive': case 'exists': case 'aggregate': case 'tag': walk(x.input); return;
       case 'join': walk(x.left); walk(x.right); return;
       case 'union': for (const i of x.inputs) walk(i); return;
@@ -70,7 +92,7 @@ export function memberSteps(r: Rel): string[] {
 export function domainOf(r: Rel): DomainId | undefined {
   switch (r.kind) {
     case 'scan': return r.domain;
-    case 'filter': case 'derive': case 'exists': case 'aggregate': case 'tag': case 'member': return domainOf(r.input);
+    case 'filter': case 'derive': case 'exists': case 'aggregate': case 'tag': case 'member': case 'face': return domainOf(r.input);
     case 'join': {
       const l = domainOf(r.left);
       return l !== undefined && l === domainOf(r.right) ? l : undefined;

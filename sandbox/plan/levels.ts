@@ -67,6 +67,16 @@ export function planReads(plan: Plan): PlanReads {
         use(cols.get(r.key) ?? 4);
         return cols;
       }
+      case 'face': {
+        // The template is used (compared under encryption), the ID number too (the registry's
+        // lookup); the outcome column is a category of three values.
+        const cols = new Map(walk(r.input));
+        use(cols.get(r.face.template) ?? 4);
+        use(cols.get(r.face.lookup) ?? 4);
+        cols.delete(r.face.template);
+        cols.set(r.column, 2);
+        return cols;
+      }
       case 'tag': {
         const cols = new Map(walk(r.input));
         let l = 1;

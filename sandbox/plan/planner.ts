@@ -1,6 +1,6 @@
 import type { DomainId } from '../domains/domain-ids.ts';
 import { LabError, t } from '../errors/index.ts';
-import { domainOf, memberSteps, rel, type Rel } from '../ir/rel.ts';
+import { domainOf, memberSteps, rel, type FaceCompareSpec, type Rel } from '../ir/rel.ts';
 import type { AggregateTable, PortValue, RelColumn, RowsRelation } from '../pipeline/relation.ts';
 import type { ValidPipeline } from '../pipeline/validate.ts';
 
@@ -36,16 +36,18 @@ export interface FollowUpStage {
 }
 
 /**
- * Where two domains meet: a semi or anti join across domains on an identifier becomes a PSI step.
+ * Where two domains meet: a semi or anti join across domains on an identifier becomes a PSI step;
+ * a face-verify node becomes a `face-compare` step (the probe holder, the visits' domain, is the
+ * receiver; the registry, holding the reference templates, the sender; docs/protocols.md).
  * The receiver (the left input's domain) learns which of its rows' keys the sender (the right
  * input's domain) holds and writes them into its own `lab_psi_member`; the sender learns the size
  * of the receiver's list; the coordinator relays blinded points only (docs/protocols.md).
  */
 export interface ProtocolStep {
   readonly kind: 'protocol';
-  /** `psi~<join node id>`: `~` never occurs in a node id, so a step never shares an output's id. */
+  /** `psi~<join node id>` or `face~<face-verify node id>`: `~` never occurs in a node id, so a step never shares an output's id. */
   readonly id: string;
-  readonly protocol: 'psi-cardinality' | 'psi-membership' | 'psi-grouped-sum';
+  readonly protocol: 'psi-cardinality' | 'psi-membership' | 'psi-grouped-sum' | 'face-compare';
   /** Receiver first, then sender. */
   readonly domains: readonly DomainId[];
   readonly nodeId: string;
@@ -57,6 +59,8 @@ export interface ProtocolStep {
   readonly receiverKey: string;
   readonly senderKey: string;
   readonly after: readonly string[];
+  /** face-compare only: the columns, model, dimension and threshold of the comparison. */
+  readonly face?: FaceCompareSpec;
 }
 
 export type Stage = DomainStage | FollowUpStage | ProtocolStep;
@@ -69,7 +73,23 @@ export interface Plan {
 
 /** The step id of a cross-domain join node. */
 export const protocolStepId = (nodeId: string) => `psi~${nodeId}`;
-export const isProtocolStepId = (id: string) => id.startsWith('psi~');
+export const isProtocolStepId = (id: string) => id.startsWith('psi~') || id.startsWith('face~');
+
+/** The registry's reference templates as the sender side of a face-compare step reads them (a parameterised lookup). */
+const REFERENCE_REL = rel.scan('registry', 'reference_photo', ['id_number', 'model_id', 'template']);
+
+/** A face-verify node's rel (its `face` node) becomes a face-compare step: probe holder the input's domain, reference holder the registry. */
+function faceStep(nodeId: string, r: Extract<Rel, { kind: 'face' }>): ProtocolStep {
+  const receiver = domainOf(r.input);
+  if (!receiver) {
+    throw new LabError('LAB-E067', { detail: t('人证核验的输入跨了部门；请接在网格走访数据之后', 'the input of face verification spans departments; connect it to the grid visits'), nodeId });
+  }
+  return {
+    kind: 'protocol', id: r.stepId, protocol: 'face-compare', domains: [receiver, 'registry'], nodeId, receiver, sender: 'registry',
+    receiverRel: r.input, senderRel: REFERENCE_REL, receiverKey: r.face.lookup, senderKey: 'id_number',
+    after: memberSteps(r.input), face: r.face,
+  };
+}
 
 /** May this column take part in a cross-domain match? ID numbers, and houses' normalised address keys. */
 function protocolKeyKind(c: RelColumn): 'id_number' | 'address_key' | undefined {
@@ -134,6 +154,7 @@ export function planPipeline(p: ValidPipeline): Plan {
     }
     const out: Record<string, Rel> = { ...n.op.plan({ nodeId: id, params: n.params, inputs, inferredInputs }) };
     for (const [port, r] of Object.entries(out)) {
+      if (r.kind === 'face' && !steps.has(r.stepId)) steps.set(r.stepId, faceStep(id, r));
       if (domainOf(r) !== undefined) continue;
       const left = inferredInputs['left'];
       const right = inferredInputs['right'];

@@ -5,6 +5,7 @@ import { isProtocolStepId, planPipeline, type Plan, type ProtocolStep } from '..
 import { validatePipeline } from '../../sandbox/pipeline/validate.ts';
 import type { DeliveryResult, QueueDriver, StageMessage } from '../../sandbox/runtime/queue/queue-driver.ts';
 import type { PsiOutcome, PsiPayload } from '../../sandbox/runtime/worker/psi-step.ts';
+import type { FacePayload, FacePhase } from '../../sandbox/runtime/worker/face-step.ts';
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema } from '../db/control.schema.ts';
 import { jobRepository } from '../repositories/job.repository.ts';
@@ -28,8 +29,18 @@ export const MAX_STEP_RUNS = 3;
 /** How a phase is delivered: the queue retries operational failures (e.g. LAB-E163 on another worker). */
 const STEP_DELIVERY = { attempts: 3, backoffMs: 500 } as const;
 
-type Phase = PsiPayload['phase'];
-const PHASES: readonly Phase[] = ['receiver-start', 'sender', 'receiver-finish', 'end'];
+type Phase = PsiPayload['phase'] | FacePhase;
+const PHASES: readonly Phase[] = ['receiver-start', 'sender', 'receiver-continue', 'sender-continue', 'receiver-finish', 'end', 'sender-end'];
+
+/**
+ * The phases of a step, in order, before `end`: PSI has three deliveries; a face comparison
+ * (face-compare, sandbox/runtime/worker/face-step.ts) five, because the reference holder answers
+ * the setup before the probe holder may send its encrypted probes.
+ */
+const PSI_SEQUENCE: readonly Phase[] = ['receiver-start', 'sender', 'receiver-finish'];
+const FACE_SEQUENCE: readonly Phase[] = ['receiver-start', 'sender', 'receiver-continue', 'sender-continue', 'receiver-finish'];
+const sequenceOf = (step: ProtocolStep): readonly Phase[] => (step.protocol === 'face-compare' ? FACE_SEQUENCE : PSI_SEQUENCE);
+const isSenderPhase = (phase: Phase) => phase.startsWith('sender');
 
 /** Progress of a step as the control database keeps it (job_stage.result of the step's row). */
 export interface StepProgress {
@@ -58,7 +69,7 @@ export const stepDeliveryKey = (jobId: string, stepId: string, run: number, phas
 
 /** Parses a step delivery key; undefined for any other key (stages: `<jobId>.<stageId>`). */
 export function parseStepDeliveryKey(key: string): { jobId: string; stepId: string; run: number; phase: Phase } | undefined {
-  const m = /^([A-Za-z0-9_-]{1,64})\.(psi~[A-Za-z][A-Za-z0-9_-]{0,63})\.(\d{1,3})-([a-z-]+)$/.exec(key);
+  const m = /^([A-Za-z0-9_-]{1,64})\.((?:psi|face)~[A-Za-z][A-Za-z0-9_-]{0,63})\.(\d{1,3})-([a-z-]+)$/.exec(key);
   if (!m) return undefined;
   const phase = PHASES.find((p) => p === m[4]);
   return phase ? { jobId: m[1]!, stepId: m[2]!, run: Number(m[3]), phase } : undefined;
@@ -72,8 +83,10 @@ function planOf(spec: unknown): Plan {
 }
 
 function stepMessage(jobId: string, spec: unknown, step: ProtocolStep, run: number, phase: Phase, messages: readonly string[] = [], threshold?: number): StageMessage {
-  const domain = phase === 'sender' ? step.sender : step.receiver;
-  const payload: PsiPayload = { type: 'psi', jobId, stepId: step.id, run, phase, pipeline: spec, messages: [...messages], ...(threshold !== undefined ? { threshold } : {}) };
+  const domain = isSenderPhase(phase) ? step.sender : step.receiver;
+  const payload: PsiPayload | FacePayload = step.protocol === 'face-compare'
+    ? { type: 'face', jobId, stepId: step.id, run, phase, pipeline: spec, messages: [...messages] }
+    : { type: 'psi', jobId, stepId: step.id, run, phase: phase as PsiPayload['phase'], pipeline: spec, messages: [...messages], ...(threshold !== undefined ? { threshold } : {}) };
   return { key: stepDeliveryKey(jobId, step.id, run, phase), domain, payload };
 }
 
@@ -155,10 +168,12 @@ export async function endSteps(db: Db, queue: QueueDriver, jobId: string): Promi
     if (s.kind !== 'protocol') continue;
     const { progress } = await progressOf(db, jobId, s.id);
     const run = progress?.run ?? 0;
-    for (const phase of ['receiver-start', 'sender', 'receiver-finish'] as const) {
-      await queue.cancel(phase === 'sender' ? s.sender : s.receiver, stepDeliveryKey(jobId, s.id, run, phase));
+    for (const phase of sequenceOf(s)) {
+      await queue.cancel(isSenderPhase(phase) ? s.sender : s.receiver, stepDeliveryKey(jobId, s.id, run, phase));
     }
     await queue.enqueue(stepMessage(jobId, job.spec, s, run, 'end'), STEP_DELIVERY);
+    // Both sides of a face comparison hold sessions between deliveries: the sender wipes its own too.
+    if (s.protocol === 'face-compare') await queue.enqueue(stepMessage(jobId, job.spec, s, run, 'sender-end'), STEP_DELIVERY);
   }
 }
 
@@ -178,7 +193,7 @@ export async function relayProtocolSteps(db: Db, queue: QueueDriver, logger: Log
   });
 
   async function onAnswer(k: NonNullable<ReturnType<typeof parseStepDeliveryKey>>, r: DeliveryResult): Promise<void> {
-    if (k.phase === 'end') {
+    if (k.phase === 'end' || k.phase === 'sender-end') {
       const out = r.ok ? (r.value as PsiOutcome) : undefined;
       logger.info({ jobId: k.jobId, stepId: k.stepId, run: k.run, ok: r.ok, wiped: out?.wiped ?? null }, 'protocol step ended in its domain');
       return;
@@ -212,8 +227,10 @@ export async function relayProtocolSteps(db: Db, queue: QueueDriver, logger: Log
       relayedMessages: (progress.relayedMessages ?? 0) + relayed,
       relayedBytes: (progress.relayedBytes ?? 0) + bytes,
     };
-    if (k.phase === 'receiver-start' || k.phase === 'sender') {
-      const next: Phase = k.phase === 'receiver-start' ? 'sender' : 'receiver-finish';
+    const sequence = sequenceOf(step);
+    const at = sequence.indexOf(k.phase);
+    const next = at >= 0 ? sequence[at + 1] : undefined;
+    if (next !== undefined) {
       await saveProgress(db, k.jobId, k.stepId, { kind: 'psi-step', run: k.run, phase: next, ...sizes });
       await queue.enqueue(stepMessage(k.jobId, job.spec, step, k.run, next, out.messages, next === 'sender' ? await thresholdOf(db, k.jobId) : undefined), STEP_DELIVERY);
       return;

@@ -314,7 +314,23 @@ const FACE_TEMPLATES_GRID: SqlMigration = { name: '0006-face-templates', up: `
 ALTER TABLE visit ADD COLUMN face_model_id text, ADD COLUMN face_template bytea, ADD COLUMN face_unusable text;
 ` };
 
+/**
+ * 0007, grid only: outcomes of face-compare steps (S5, operators/face-verify). The grid worker, the
+ * probe holder, writes one row per compared visit (`visit_key` = the visit number as text) in one
+ * transaction when the step ends; the job's stages read them (LEFT JOIN: a visit not compared is
+ * 'unusable'); deleted when the job ends or is cancelled, as PSI members are.
+ */
+const FACE_OUTCOME: SqlMigration = { name: '0007-face-outcome', up: `
+CREATE TABLE lab_face_outcome (
+  job_id text NOT NULL,
+  step_id text NOT NULL,
+  visit_key text NOT NULL,
+  outcome text NOT NULL CHECK (outcome IN ('pass', 'fail', 'unusable')),
+  PRIMARY KEY (job_id, step_id, visit_key)
+);
+` };
+
 export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
   registry: [...withLedger('registry'), FACE_TEMPLATES_REGISTRY], social: withLedger('social'), health: withLedger('health'),
-  civil: withLedger('civil'), housing: withLedger('housing'), grid: [...withLedger('grid'), FIELD_PHOTOS, FACE_TEMPLATES_GRID],
+  civil: withLedger('civil'), housing: withLedger('housing'), grid: [...withLedger('grid'), FIELD_PHOTOS, FACE_TEMPLATES_GRID, FACE_OUTCOME],
 };

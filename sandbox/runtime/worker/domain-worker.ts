@@ -9,6 +9,7 @@ import { LabError, isLabError, t } from '../../errors/index.ts';
 import { CANCELLED, type Consumer, type QueueDriver } from '../queue/queue-driver.ts';
 import type { SealedFollowUpRead } from './follow-up.ts';
 import { closeAllPsiSessions, handleProtocolMessage, type PsiOutcome } from './psi-step.ts';
+import { closeAllFaceSessions, handleFaceMessage, type FaceStepOutcome } from './face-step.ts';
 import { intakePhoto, isPhotoMessage, photoPayloadSchema, type FaceAnalyser, type PhotoOutcome } from './photo-intake.ts';
 import { executeStage } from './stage-executor.ts';
 import { stagePayloadSchema, type StageOutcome } from './stage-outcome.ts';
@@ -93,7 +94,7 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     engine.catch(() => { engine = undefined; });
     return engine;
   };
-  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PhotoOutcome | PsiOutcome | SealedFollowUpRead> => {
+  const consumer: Consumer = queue.consume(domain, async (msg, ctx): Promise<StageOutcome | PhotoOutcome | PsiOutcome | FaceStepOutcome | SealedFollowUpRead> => {
     // A photo taken in the field (S5): only the grid domain takes them.
     if (isPhotoMessage(msg.payload)) {
       const photo = photoPayloadSchema.safeParse(msg.payload);
@@ -104,7 +105,9 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
       log.info({ key: msg.key, ms: Date.now() - started, ok: outcome.ok, ...(outcome.ok ? {} : { code: outcome.error.code }) }, 'field photo');
       return outcome;
     }
-    // Protocol steps (PSI) and stewards' follow-up reads (psi-step.ts, follow-up.ts).
+    // Face comparison steps (face-step.ts), PSI steps and stewards' follow-up reads (psi-step.ts, follow-up.ts).
+    const face = await handleFaceMessage(db, domain, msg.payload, ctx.signal, log);
+    if (face !== undefined) return face;
     const protocol = await handleProtocolMessage(db, domain, msg.payload, ctx.signal, log);
     if (protocol !== undefined) return protocol;
     const parsed = stagePayloadSchema.safeParse(msg.payload);
@@ -134,6 +137,7 @@ export async function startDomainWorker(opts: DomainWorkerOptions): Promise<Doma
     async stop() {
       await consumer.close();
       await closeAllPsiSessions();
+      closeAllFaceSessions();
       clearInterval(timer);
       log.info('domain worker stopped');
     },
