@@ -113,4 +113,33 @@ describe('S3 data collision (undeclared rental houses with incident reports) and
     expect(((await res.json()) as { rows: string[] }).rows.sort()).toEqual(want);
     expect((await (await served.signIn('steward.civil')).get(`/api/domains/registry/follow-ups/${run.jobId}~list_registry`)).status).toBe(403);
   });
+
+  it('chained steps: S4b\u2019s deceased, then those never employed (a second step whose receiver side reads the first step\u2019s members) = the truth minus social\u2019s ID numbers', async () => {
+    const base = s4b as { nodes: { id: string }[] } & Record<string, unknown>;
+    const doc = {
+      ...base, name: 'deceased, never employed',
+      nodes: [
+        ...base.nodes.filter((n) => n.id !== 'by_district' && n.id !== 'out' && n.id !== 'list_registry'),
+        { id: 'jobs', op: 'source@1', params: { dataset: 'social.employment' } },
+        { id: 'never_employed', op: 'join@1', inputs: { left: 'deceased', right: 'jobs' }, params: { type: 'anti', leftKey: 'id_number', rightKey: 'id_number' } },
+        { id: 'list', op: 'follow-up@1', inputs: { rows: 'never_employed' }, params: { title: 'deceased, never employed' } },
+      ],
+    };
+    const saved = await analyst.post('/api/pipelines', doc);
+    expect(saved.status).toBe(201);
+    const { id } = await saved.json() as { id: string };
+    const run = await (await analyst.post(`/api/pipelines/${id}/runs`)).json() as { jobId: string; state: string; approvalsRequired: number };
+    if (run.state === 'awaiting_approval') {
+      for (const o of ['officer', 'officer2'].slice(0, run.approvalsRequired)) expect((await (await served.signIn(o)).post(`/api/jobs/${run.jobId}/approve`, { note: 'chain' })).status).toBe(200);
+    }
+    const done = await waitForJob(analyst, run.jobId, 180_000);
+    expect(done, JSON.stringify(done.error)).toMatchObject({ state: 'succeeded' });
+    const dead = new Set((await served.domains.civil.readOnlyQuery<{ id: string }>('SELECT DISTINCT id_number AS id FROM death', [], { timeoutMs: 30_000 })).map((r) => r.id));
+    const employed = new Set((await served.domains.social.readOnlyQuery<{ id: string }>('SELECT DISTINCT id_number AS id FROM employment', [], { timeoutMs: 30_000 })).map((r) => r.id));
+    const want = served.truth.s4b.idNumbers.filter((x) => dead.has(x) && !employed.has(x)).sort();
+    expect(want.length).toBeGreaterThan(10);
+    const steward = await served.signIn('steward.registry');
+    const { rows } = await (await steward.get(`/api/domains/registry/follow-ups/${run.jobId}~list`)).json() as { rows: string[] };
+    expect(rows.sort()).toEqual(want);
+  });
 });
