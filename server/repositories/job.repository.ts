@@ -68,8 +68,10 @@ export const jobRepository = {
   find: (db: Db, id: string) => db.kysely.selectFrom('job').selectAll().where('id', '=', id).executeTakeFirst(),
   stages: (db: Db, jobId: string) =>
     db.kysely.selectFrom('job_stage').select(['stage_id', 'domain', 'state', 'error', 'finished_at']).where('job_id', '=', jobId).orderBy('stage_id').execute(),
+  /** Released tables of a job's stages; protocol steps (`<protocol>~<node>`: their row holds progress, not a table) left out. */
   results: (db: Db, jobId: string) =>
-    db.kysely.selectFrom('job_stage').select(['stage_id', 'domain', 'result']).where('job_id', '=', jobId).where('state', '=', 'succeeded').orderBy('stage_id').execute(),
+    db.kysely.selectFrom('job_stage').select(['stage_id', 'domain', 'result']).where('job_id', '=', jobId).where('state', '=', 'succeeded')
+      .where('stage_id', 'not like', '%~%').orderBy('stage_id').execute(),
   /**
    * Records a stage's end (only while it is still open: a late or repeated delivery changes
    * nothing), then closes the job when no stage is open. Returns the job's state afterwards.

@@ -153,6 +153,11 @@ export async function startRun(db: Db, queue: QueueDriver, user: SessionUser, pi
     });
   }
   const researcher = user.role === 'researcher';
+  // Row-level follow-up lists are for staff work; a researcher's release is aggregate only (DP).
+  const followUp = plan.stages.find((s) => s.kind === 'follow-up');
+  if (researcher && followUp) {
+    throw new LabError('LAB-E165', { detail: t('研究人员的任务不能生成随访名单', 'a researcher\u2019s job cannot write a follow-up list'), nodeId: followUp.id });
+  }
   const projectId = researcher ? await researcherProject(db, user, options.projectId) : null;
   const epsilon = researcher ? engine.params.dp.defaultEpsilon : null;
   const guard = researcher ? engine.params.researcher : engine.params.staff;

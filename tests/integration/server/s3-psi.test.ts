@@ -114,6 +114,16 @@ describe('S3 data collision (undeclared rental houses with incident reports) and
     expect((await (await served.signIn('steward.civil')).get(`/api/domains/registry/follow-ups/${run.jobId}~list_registry`)).status).toBe(403);
   });
 
+  it('a researcher cannot run a pipeline with a follow-up list (LAB-E165 on the node, nothing queued)', async () => {
+    const researcher = await served.signIn('researcher');
+    const saved = await researcher.post('/api/pipelines', s4b);
+    expect(saved.status).toBe(201);
+    const { id } = await saved.json() as { id: string };
+    const res = await researcher.post(`/api/pipelines/${id}/runs`);
+    expect(res.status).toBe(422);
+    expect(await res.json()).toMatchObject({ code: 'LAB-E165', nodeId: 'list_registry' });
+  });
+
   it('chained steps: S4b\u2019s deceased, then those never employed (a second step whose receiver side reads the first step\u2019s members) = the truth minus social\u2019s ID numbers', async () => {
     const base = s4b as { nodes: { id: string }[] } & Record<string, unknown>;
     const doc = {

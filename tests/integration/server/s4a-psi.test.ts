@@ -72,6 +72,15 @@ describe('S4a suspected unregistered: PSI steps in a pipeline, guarded counts, f
     expect(JSON.stringify(tables)).not.toMatch(/psi~/);
   });
 
+  it('the export holds the released tables only (no step bookkeeping), for CSV and XLSX', async () => {
+    const csv = await analyst.get(`/api/jobs/${jobId}/result.csv`);
+    expect(csv.status).toBe(200);
+    const text = await csv.text();
+    expect(text).not.toMatch(/psi~|\d{17}[\dX]/);
+    expect(text).toMatch(/疑似漏登/);
+    expect((await analyst.get(`/api/jobs/${jobId}/result.xlsx`)).status).toBe(200);
+  });
+
   for (const [domain, src] of Object.entries(SOURCES) as [keyof typeof SOURCES, (typeof SOURCES)[keyof typeof SOURCES]][]) {
     it(`${domain}: released district counts = the staff guard on the truth's persons by source district; the list count = the truth's per-source total`, async () => {
       const truthIds = new Set(served.truth.s4a.idNumbers);
