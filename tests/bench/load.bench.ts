@@ -22,7 +22,7 @@ const S1 = JSON.parse(readFileSync(new URL('../../examples/pipelines/s1-populati
  * (tests/load/load-driver.ts). Prints per-kind and per-route latency, errors, the server's RSS and
  * heap over the run, and last one JSON line. Loopback only; everything is dropped at the end.
  *
- *   npm run bench -- load [--sessions 100] [--seconds 300] [--persons 10000] [--job-every 120] [--think-ms 2000]
+ *   npm run bench -- load [--sessions 100] [--seconds 300] [--persons 10000] [--job-every 600] [--think-ms 2000] [--log-file F]
  *
  * Scale-out (`--scale-out`): a batch of `--jobs` S1 jobs submitted at once, timed from the first
  * submission to the last success, with one registry worker process and then with two (a second
@@ -37,11 +37,12 @@ export async function run(argv: string[]): Promise<void> {
       sessions: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '300' },
       persons: { type: 'string', default: '10000' },
-      'job-every': { type: 'string', default: '120' },
+      'job-every': { type: 'string', default: '600' },
       'think-ms': { type: 'string', default: '2000' },
       'scale-out': { type: 'boolean', default: false },
       jobs: { type: 'string', default: '12' },
       repeat: { type: 'string', default: '2' },
+      'log-file': { type: 'string' },
     },
   });
   if (values['scale-out']) {
@@ -59,12 +60,13 @@ export async function run(argv: string[]): Promise<void> {
   if (sessions > 1000 || seconds > 3600) throw new Error('bounded: at most 1000 sessions and 3600 seconds');
   const token = `bench-load-${Date.now()}`;
   const say = (s: string) => process.stderr.write(`${s}\n`);
-  const lab = await createLabProcess({ persons, env: { LAB_METRICS_TOKEN: token, LAB_LOG_LEVEL: 'warn' }, keepLogs: false });
+  const lab = await createLabProcess({ persons, env: { LAB_METRICS_TOKEN: token, LAB_LOG_LEVEL: 'warn' }, keepLogs: false, ...(values['log-file'] ? { logFile: values['log-file'] } : {}) });
   try {
     say(`starting the lab (Postgres + Redis, ${persons} persons, six worker processes)…`);
     await lab.start();
     say(`load: ${sessions} sessions × ${seconds} s (job every ~${jobEverySeconds} s per session, think ~${thinkMs} ms); load average before ${loadavg().map((x) => x.toFixed(1)).join(' ')}`);
     const report = await runLoad(lab, { sessions, seconds, jobEverySeconds, thinkMs, metricsToken: token, log: say });
+    if (lab.pid() === undefined) say(`THE SERVER PROCESS ENDED DURING THE RUN: ${JSON.stringify(await lab.exited())}`);
     const out = (s: string) => process.stdout.write(`${s}\n`);
     out(`\n${report.requests} requests in ${seconds} s: ${report.throughputPerS} req/s; 5xx ${report.errors5xx}; no answer ${report.failedRequests}`);
     out(`jobs: ${report.jobsSubmitted} submitted, ${report.jobsSucceeded} succeeded, ${report.jobsFailed} failed, ${report.jobsNotFinished} not finished`);

@@ -18,7 +18,7 @@ const S1 = readFileSync(new URL('../../examples/pipelines/s1-population-rollup.j
 export interface LoadOptions {
   readonly sessions: number;
   readonly seconds: number;
-  /** Mean seconds between one session's job submissions (exponential). Default 120. */
+  /** Mean seconds between one session's job submissions (exponential). Default 600 (an analyst runs a job every ten minutes or so). */
   readonly jobEverySeconds?: number;
   /** Mean think time between a session's clicks, ms (uniform 0.5×–1.5×). Default 2000. */
   readonly thinkMs?: number;
@@ -108,7 +108,7 @@ export async function runLoad(lab: LabProcess, opts: LoadOptions): Promise<LoadR
   const byKind = new Recorder();
   const byRoute = new Recorder();
   const thinkMs = opts.thinkMs ?? 2000;
-  const jobEveryMs = (opts.jobEverySeconds ?? 120) * 1000;
+  const jobEveryMs = (opts.jobEverySeconds ?? 600) * 1000;
 
   // Accounts, created through the repository layer (as `npm run lab -- user add` does).
   const control = await openDatabase<ControlSchema>(lab.cfg, 'control', { max: 2 });
@@ -150,8 +150,13 @@ export async function runLoad(lab: LabProcess, opts: LoadOptions): Promise<LoadR
   const session = async (i: number) => {
     const username = users[i] ?? '';
     // 127.0.0.2 … 127.0.0.254: one client address per person.
-    const agent = new Agent({ keepAlive: true, maxSockets: 4, localAddress: `127.0.${1 + Math.floor(i / 250)}.${2 + (i % 250)}` });
-    agents.push(agent);
+    const localAddress = `127.0.${1 + Math.floor(i / 250)}.${2 + (i % 250)}`;
+    const agent = new Agent({ keepAlive: true, maxSockets: 4, localAddress });
+    // Event streams on connections of their own: a stream holds its connection until the job ends,
+    // and must not starve the session's clicks (a browser tab following one job keeps its other
+    // connections for the rest).
+    const streams = new Agent({ keepAlive: false, localAddress });
+    agents.push(agent, streams);
     const timed = async (kind: Kind, method: 'GET' | 'POST', path: string, body?: string, cookie = '', csrf = ''): Promise<Res> => {
       const t0 = performance.now();
       const r = await call(agent, cookie, csrf, method, path, body);
@@ -165,7 +170,7 @@ export async function runLoad(lab: LabProcess, opts: LoadOptions): Promise<LoadR
     await sleep(Math.random() * Math.min(5000, opts.seconds * 200));
     const login = await new Promise<{ cookie: string; csrf: string; status: number }>((resolve) => {
       const t0 = performance.now();
-      const req = request({ host: base.hostname, port: base.port, method: 'POST', path: '/api/auth/login', agent, headers: { 'content-type': 'application/json' } }, (res) => {
+      const req = request({ host: base.hostname, port: base.port, method: 'POST', path: '/api/auth/login', agent, timeout: 30_000, headers: { 'content-type': 'application/json' } }, (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
@@ -178,6 +183,7 @@ export async function runLoad(lab: LabProcess, opts: LoadOptions): Promise<LoadR
           resolve({ cookie, csrf, status: res.statusCode ?? 0 });
         });
       });
+      req.on('timeout', () => req.destroy(new Error('timeout')));
       req.on('error', () => { byKind.add('login', 0, 0); resolve({ cookie: '', csrf: '', status: 0 }); });
       req.end(JSON.stringify({ username, password }));
     });
@@ -188,7 +194,8 @@ export async function runLoad(lab: LabProcess, opts: LoadOptions): Promise<LoadR
 
     let pipelineId: string | undefined;
     const myJobs: string[] = [];
-    let nextJobAt = performance.now() + Math.random() * Math.min(jobEveryMs, opts.seconds * 1000 * 0.8);
+    // Submissions are a Poisson process per session (the first one too).
+    let nextJobAt = performance.now() + -Math.log(1 - Math.random()) * jobEveryMs;
     const clicks = [
       () => get('/api/auth/me'),
       () => get('/api/catalog'),
@@ -219,7 +226,7 @@ export async function runLoad(lab: LabProcess, opts: LoadOptions): Promise<LoadR
             // Follow its progress as the browser does (SSE until the job ends), then read the result.
             const followed = (async () => {
               const t0 = performance.now();
-              const ev = await call(agent, cookie, '', 'GET', `/api/jobs/${id}/events`, undefined, { accept: 'text/event-stream' }, 11 * 60_000);
+              const ev = await call(streams, cookie, '', 'GET', `/api/jobs/${id}/events`, undefined, { accept: 'text/event-stream' }, 11 * 60_000);
               byKind.add('sse', performance.now() - t0, ev.status);
               if (ev.status !== 200) log(`SSE of ${id}: ${ev.status}`);
               await get(`/api/jobs/${id}/result`);
