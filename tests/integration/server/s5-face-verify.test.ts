@@ -39,6 +39,8 @@ class RecordingQueue implements QueueDriver {
   readonly sent: string[] = [];
   readonly heard: string[] = [];
   holdEnds = true;
+  /** A compromised coordinator in miniature: may change a message before it reaches a domain. */
+  tamper: ((msg: StageMessage) => StageMessage) | undefined;
   readonly held: [StageMessage, EnqueueOptions | undefined][] = [];
   constructor(readonly inner: QueueDriver) {}
   get kind() { return this.inner.kind; }
@@ -46,6 +48,7 @@ class RecordingQueue implements QueueDriver {
     await this.inner.onResult(domains, (r) => { this.heard.push(JSON.stringify(r)); handler(r); });
   }
   async enqueue(msg: StageMessage, options?: EnqueueOptions): Promise<void> {
+    if (this.tamper) msg = this.tamper(msg);
     this.sent.push(JSON.stringify(msg));
     if (this.holdEnds && /-(sender-)?end$/.test(msg.key)) { this.held.push([msg, options]); return; }
     await this.inner.enqueue(msg, options);
@@ -83,6 +86,8 @@ describe('S5 face verification: encrypted comparison step, guarded counts, follo
   const logLines: string[] = [];
   const password = 's5-face-password';
   let analyst: ApiClient;
+  let officers: ApiClient[] = [];
+  let pipelineId = '';
   let jobId = '';
   let tables: { stageId: string; table: ReleasedTable }[] = [];
   let analystSaw = '';
@@ -117,10 +122,12 @@ describe('S5 face verification: encrypted comparison step, guarded counts, follo
     baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     analyst = await signIn(baseUrl, 'analyst', password);
     const [officer, officer2] = await Promise.all([signIn(baseUrl, 'officer', password), signIn(baseUrl, 'officer2', password)]);
+    officers = [officer, officer2];
 
     const saved = await analyst.post('/api/pipelines', s5);
     expect(saved.status).toBe(201);
     const { id } = await saved.json() as { id: string };
+    pipelineId = id;
     const run = await analyst.post(`/api/pipelines/${id}/runs`);
     expect(run.status).toBe(202);
     const body = await run.json() as { jobId: string; state: string; approvalsRequired: number };
@@ -252,5 +259,40 @@ describe('S5 face verification: encrypted comparison step, guarded counts, follo
       "SELECT action, detail FROM audit_entry WHERE resource_id = $1 AND action LIKE 'job.step.%' ORDER BY seq", [jobId]);
     expect(audit.map((a) => a.action)).toEqual(['job.step.start', 'job.step.end']);
     expect(audit[1]?.detail).toMatchObject({ stepId: 'face~verify', keysWiped: true });
+  });
+
+  it('a replayed probe group (the coordinator relays one twice) fails the job with LAB-E164 naming LAB-E193: nothing released, no outcome kept, keys wiped', { timeout: 300_000 }, async () => {
+    queue.tamper = (msg) => {
+      const p = msg.payload as { type?: string; phase?: string; messages?: string[] };
+      if (p.type !== 'face' || p.phase !== 'sender-continue' || !p.messages?.[0]) return msg;
+      return { ...msg, payload: { ...p, messages: [p.messages[0], ...p.messages] } };
+    };
+    try {
+      const run = await analyst.post(`/api/pipelines/${pipelineId}/runs`);
+      expect(run.status).toBe(202);
+      const body = await run.json() as { jobId: string; state: string; approvalsRequired: number };
+      for (const o of officers.slice(0, body.state === 'awaiting_approval' ? body.approvalsRequired : 0)) {
+        expect((await o.post(`/api/jobs/${body.jobId}/approve`, { note: 'S5 重放' })).status).toBe(200);
+      }
+      const done = await waitForJob(analyst, body.jobId, 200_000);
+      expect(done.state).toBe('failed');
+      expect(done.error).toMatchObject({ code: 'LAB-E164' });
+      expect(JSON.stringify(done.error)).toContain('LAB-E193');
+      const res = await analyst.get(`/api/jobs/${body.jobId}/result`);
+      const released = res.status === 200 ? (await res.json() as { tables: unknown[] }).tables : [];
+      expect(released).toEqual([]);
+      let n = '';
+      for (let i = 0; i < 100; i++) {
+        n = (await q<{ n: string }>(domains.grid, 'SELECT count(*)::text AS n FROM lab_face_outcome WHERE job_id = $1', [body.jobId]))[0]?.n ?? '';
+        if (n === '0' && heldFaceSessions() === 0) break;
+        await new Promise((r) => setTimeout(r, 100));
+      }
+      expect(n).toBe('0');
+      expect(heldFaceSessions()).toBe(0);
+      const lists = await q<{ n: string }>(domains.grid, 'SELECT count(*)::text AS n FROM lab_follow_up_list WHERE job_id = $1', [body.jobId]);
+      expect(lists[0]?.n).toBe('0');
+    } finally {
+      queue.tamper = undefined;
+    }
   });
 });
