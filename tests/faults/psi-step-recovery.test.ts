@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InlineQueue } from '../../sandbox/runtime/queue/inline.queue.ts';
-import { heldPsiSessions, type PsiPayload } from '../../sandbox/runtime/worker/psi-step.ts';
+import { closeAllPsiSessions, heldPsiSessions, type PsiPayload } from '../../sandbox/runtime/worker/psi-step.ts';
 import { createLogger } from '../../server/lab/logger.ts';
 import { recoverJobs } from '../../server/services/job.service.ts';
 import { waitForJob } from '../support/api-client.ts';
@@ -68,5 +68,35 @@ describe('recovery of a stalled PSI step', () => {
     for (let i = 0; i < 100 && heldPsiSessions() > 0; i++) await new Promise((r) => setTimeout(r, 100));
     expect(heldPsiSessions()).toBe(0);
     l.relay.tamper = undefined;
+  });
+
+  it('the receiver\u2019s worker restarts mid-protocol (its session and key gone): LAB-E163, the queue retries, then the step restarts from scratch and ends right', async () => {
+    // Just before the receiver's last phase is delivered, its worker "restarts": every session it
+    // held is wiped (what a new process would hold: nothing). Another worker of the domain would
+    // answer the same way.
+    let restarted = 0;
+    l.relay.tamper = (m) => {
+      const p = m.payload as Partial<PsiPayload>;
+      if (p.type === 'psi' && p.phase === 'receiver-finish' && p.run === 0) { restarted++; void closeAllPsiSessions(); }
+      return m;
+    };
+    const jobId = await runAsAnalyst(l, socialOnly);
+    const analyst = await l.signIn('analyst');
+    expect(await waitForJob(analyst, jobId, 180_000)).toMatchObject({ state: 'succeeded' });
+    l.relay.tamper = undefined;
+    expect(restarted).toBe(1);
+    // The domain's answer after the queue's retries: a failed delivery naming LAB-E163.
+    const failedDelivery = l.relay.heard.find((r) => r.key === `${jobId}.psi~emp_unreg.0-receiver-finish`);
+    expect(failedDelivery).toMatchObject({ ok: false });
+    expect(failedDelivery && !failedDelivery.ok ? failedDelivery.error : '').toMatch(/session|会话/);
+    const audit = await l.lab.control.kysely.selectFrom('audit_entry').select(['action', 'detail']).where('resource_id', '=', jobId).where('action', 'like', 'job.step.%').orderBy('seq').execute();
+    expect(audit.map((a) => a.action)).toEqual(['job.step.start', 'job.step.restart', 'job.step.end']);
+    expect(audit[1]?.detail).toMatchObject({ run: 1, after: 'receiver-finish', code: 'LAB-E163' });
+    const steward = await l.signIn('steward.social');
+    const { rows } = await (await steward.get(`/api/domains/social/follow-ups/${jobId}~list_social`)).json() as { rows: string[] };
+    const truthIds = new Set(l.truth.s4a.idNumbers);
+    const seen = await l.domains.social.readOnlyQuery<{ id: string }>("SELECT DISTINCT id_number AS id FROM employment WHERE end_date IS NULL OR end_date > DATE '2025-06-30'", [], { timeoutMs: 30_000 });
+    expect(rows.sort()).toEqual(seen.map((r) => r.id).filter((id) => truthIds.has(id)).sort());
+    expect(heldPsiSessions()).toBe(0);
   });
 });
