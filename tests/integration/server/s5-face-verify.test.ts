@@ -16,7 +16,7 @@ import type {
   Consumer, DeliveryResult, EnqueueOptions, QueueDriver, ResumeOutcome, StageHandler, StageMessage, WorkerHeartbeat,
 } from '../../../sandbox/runtime/queue/queue-driver.ts';
 import { startDomainWorker, type DomainWorker } from '../../../sandbox/runtime/worker/domain-worker.ts';
-import { heldFaceSessions } from '../../../sandbox/runtime/worker/face-step.ts';
+import { closeAllFaceSessions, heldFaceSessions } from '../../../sandbox/runtime/worker/face-step.ts';
 import { followUpTable } from '../../../sandbox/runtime/worker/follow-up.ts';
 import { runStageQuery } from '../../../sandbox/runtime/worker/stage-executor.ts';
 import type { Database } from '../../../sandbox/store/database.ts';
@@ -291,6 +291,37 @@ describe('S5 face verification: encrypted comparison step, guarded counts, follo
       expect(heldFaceSessions()).toBe(0);
       const lists = await q<{ n: string }>(domains.grid, 'SELECT count(*)::text AS n FROM lab_follow_up_list WHERE job_id = $1', [body.jobId]);
       expect(lists[0]?.n).toBe('0');
+    } finally {
+      queue.tamper = undefined;
+    }
+  });
+
+  it('a worker that loses its sessions mid-step (restarted) makes the coordinator restart the step with new keys; the job then releases the same table', { timeout: 300_000 }, async () => {
+    let lost = false;
+    queue.tamper = (msg) => {
+      const p = msg.payload as { type?: string; phase?: string; run?: number };
+      if (!lost && p.type === 'face' && p.phase === 'receiver-continue' && p.run === 0) {
+        lost = true;
+        closeAllFaceSessions(); // as a restarted worker: every key and session of this process gone
+      }
+      return msg;
+    };
+    try {
+      const run = await analyst.post(`/api/pipelines/${pipelineId}/runs`);
+      const body = await run.json() as { jobId: string; state: string; approvalsRequired: number };
+      for (const o of officers.slice(0, body.state === 'awaiting_approval' ? body.approvalsRequired : 0)) {
+        expect((await o.post(`/api/jobs/${body.jobId}/approve`, { note: 'S5 重启' })).status).toBe(200);
+      }
+      const done = await waitForJob(analyst, body.jobId, 250_000);
+      expect(done, JSON.stringify(done.error)).toMatchObject({ state: 'succeeded' });
+      expect(lost).toBe(true);
+      const res = await analyst.get(`/api/jobs/${body.jobId}/result`);
+      const again = (await res.json() as { tables: { stageId: string; table: ReleasedTable }[] }).tables;
+      expect(again.find((t) => t.stageId === 'out_s5')?.table).toEqual(tables.find((t) => t.stageId === 'out_s5')?.table);
+      const audit = await q<{ action: string; detail: Record<string, unknown> }>(lab.control as unknown as Database,
+        "SELECT action, detail FROM audit_entry WHERE resource_id = $1 AND action LIKE 'job.step.%' ORDER BY seq", [body.jobId]);
+      expect(audit.map((a) => a.action)).toEqual(['job.step.start', 'job.step.restart', 'job.step.end']);
+      expect(audit[1]?.detail).toMatchObject({ run: 1, after: 'receiver-continue', code: 'LAB-E163' });
     } finally {
       queue.tamper = undefined;
     }
