@@ -137,7 +137,11 @@ async function scaleOut(persons: number, jobs: number, repeat: number): Promise<
         await extra.stop();
       }
     }
-    const median = (xs: number[]) => { const s = [...xs].sort((a, b) => a - b); return s[Math.floor(s.length / 2)] ?? 0; };
+    const median = (xs: number[]) => {
+      const s = [...xs].sort((a, b) => a - b);
+      const mid = Math.floor(s.length / 2);
+      return s.length % 2 ? s[mid] ?? 0 : ((s[mid - 1] ?? 0) + (s[mid] ?? 0)) / 2;
+    };
     const m1 = median(one);
     const m2 = median(two);
     process.stdout.write(`\n${jobs} S1 jobs on ${persons} persons: 1 worker ${one.map((x) => x.toFixed(2)).join(', ')} s; 2 workers ${two.map((x) => x.toFixed(2)).join(', ')} s; speed-up ${(m1 / m2).toFixed(2)}× (medians)\n`);
