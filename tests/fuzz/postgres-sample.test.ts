@@ -56,7 +56,7 @@ function knownBugInRel(r: Rel): KnownBug | undefined {
       case 'derive': checked.push(...x.columns.map((c) => c.expr)); walk(x.input); return;
       case 'exists': if (x.predicate) checked.push(x.predicate); walk(x.input); return;
       case 'tag': checked.push(...x.tags.map((t) => t.rule)); walk(x.input); return;
-      case 'aggregate': case 'member': walk(x.input); return;
+      case 'aggregate': case 'member': case 'face': walk(x.input); return;
       case 'join': walk(x.left); walk(x.right); return;
       case 'union': x.inputs.forEach(walk); return;
     }
