@@ -135,7 +135,7 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
         const step = params.add(r.stepId, 'text');
         const kept = input.columns.filter((c) => c !== r.face.template);
         out = emit([...kept, r.column],
-          `SELECT ${list(kept, 's')}, COALESCE(o.${ident('outcome')}, 'unusable') AS ${ident(r.column)} FROM ${ident(input.name)} s LEFT JOIN ${ident('lab_face_outcome')} o ON o.${ident('job_id')} = ${job} AND o.${ident('step_id')} = ${step} AND o.${ident('visit_key')} = s.${ident(r.face.key)}::text`);
+          `SELECT ${list(kept, 's')}, COALESCE(o.${ident('outcome')}, ${params.add('unusable', 'text')}) AS ${ident(r.column)} FROM ${ident(input.name)} s LEFT JOIN ${ident('lab_face_outcome')} o ON o.${ident('job_id')} = ${job} AND o.${ident('step_id')} = ${step} AND o.${ident('visit_key')} = s.${ident(r.face.key)}::text`);
         break;
       }
       case 'union': {
