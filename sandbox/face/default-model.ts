@@ -70,7 +70,8 @@ export function defaultFaceModel(): Promise<FaceModelSource> {
     const detector = convertTfjsModel(readTfjsModel(join(dir, 'models', 'blazeface.json')), { outputs: BLAZEFACE_SPEC.scores.concat(BLAZEFACE_SPEC.regressors), name: 'blazeface' });
     const embedder = convertTfjsModel(readTfjsModel(join(dir, 'models', 'faceres.json')), { outputs: [FACERES_SPEC.output], name: 'faceres' });
     return {
-      id: `human-${version}/blazeface+faceres`,
+      // A model id the comparison library takes as it is (lower-case letters, digits, . _ -; see face-config.ts).
+      id: `human-${version}-blazeface-faceres`,
       matchThreshold: DEFAULT_MATCH_THRESHOLD,
       detector: BLAZEFACE_SPEC,
       embedder: FACERES_SPEC,

@@ -43,9 +43,16 @@ export const embedderSpec = z.object({
 export type DetectorSpec = z.infer<typeof detectorSpec>;
 export type EmbedderSpec = z.infer<typeof embedderSpec>;
 
+/** A face model id, as the comparison library takes it (sandbox/crypto/face-match/templates.ts). */
+export const FACE_MODEL_ID = /^[a-z0-9][a-z0-9._-]{0,63}$/;
+
 /** A model directory (`LAB_FACE_MODEL_DIR`): `face-model.json` with this shape beside the two ONNX files. */
 export const modelDirManifest = z.object({
-  id: z.string().min(1).max(200),
+  /**
+   * The model id stored beside every template: 1–64 lower-case letters, digits, `.`, `_`, `-` — the same
+   * rule as sandbox/crypto/face-match (`checkModelId`), which this folder may not import.
+   */
+  id: z.string().regex(FACE_MODEL_ID, 'a model id is 1–64 lower-case letters, digits or . _ - (e.g. my-arcface-r50)'),
   matchThreshold: z.number().min(-1).max(1),
   detector: detectorSpec.extend({ file: z.string().min(1) }).strict(),
   embedder: embedderSpec.extend({ file: z.string().min(1) }).strict(),

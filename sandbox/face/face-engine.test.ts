@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LabError } from '../errors/index.ts';
 import { captureOf, readFaceLabels, type LabelledFace } from '../../tests/support/face-eval.ts';
 import {
-  BLAZEFACE_SPEC, defaultFaceModel, FACERES_SPEC, faceSimilarity, openFaceEngine, type FaceAnalysis, type FaceEngine,
+  BLAZEFACE_SPEC, defaultFaceModel, FACERES_SPEC, faceSimilarity, openFaceEngine, openFaceEngineWith, parseFaceEngineConfig, type FaceAnalysis, type FaceEngine,
 } from './index.ts';
 
 const demo = (n: number) => readFileSync(new URL(`../../node_modules/@vladmandic/face-api/demo/sample${n}.jpg`, import.meta.url));
@@ -73,6 +73,7 @@ describe('face engine (converted BlazeFace + HSE FaceRes)', () => {
     const one = face(await engine.analyse(await captureOf(byId('s6-right'), { name: 't', context: 2.2, shift: [0, 0], side: 480, rotate: 0, brightness: 1, jpegQuality: 90 })));
     expect(one.template.length).toBe(1024);
     expect(engine.model.embeddingDim).toBe(1024);
+    expect(engine.model.id).toMatch(/^human-\d+\.\d+\.\d+-blazeface-faceres$/); // the form the comparison library takes: stored and compared as it is
     expect(faceSimilarity(one.template, one.template)).toBeCloseTo(1, 5);
     expect(one.quality.score).toBeGreaterThan(0.75);
   });
@@ -185,6 +186,12 @@ describe('face engine (converted BlazeFace + HSE FaceRes)', () => {
       }
       writeFileSync(join(dir, 'face-model.json'), JSON.stringify({ id: 'broken', matchThreshold: 0.5, detector: { file: 'det.onnx' }, embedder: {} }));
       expect(await codeOf(openFaceEngine({ modelDir: dir }))).toBe('LAB-E142');
+      // A model id the comparison library would refuse (upper case, '/', '+') is refused when the engine opens.
+      writeFileSync(join(dir, 'face-model.json'), JSON.stringify({
+        id: 'Test/copy+v2', matchThreshold: 0.5, detector: { ...BLAZEFACE_SPEC, file: 'det.onnx' }, embedder: { ...FACERES_SPEC, file: 'emb.onnx' },
+      }));
+      expect(await codeOf(openFaceEngine({ modelDir: dir }))).toBe('LAB-E142');
+      expect(await codeOf(openFaceEngineWith({ ...src, id: 'human-3.3.6/blazeface+faceres' }, parseFaceEngineConfig({})))).toBe('LAB-E142');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -5,7 +5,7 @@ import {
 } from './align.ts';
 import { decodeCandidates, generateAnchors, weightedNms, type Detection } from './blazeface-decode.ts';
 import {
-  loadModelDir, parseFaceEngineConfig, type DetectorSpec, type EmbedderSpec, type FaceEngineConfig, type FaceEngineConfigInput,
+  FACE_MODEL_ID, loadModelDir, parseFaceEngineConfig, type DetectorSpec, type EmbedderSpec, type FaceEngineConfig, type FaceEngineConfigInput,
 } from './face-config.ts';
 import type { FaceAnalysis, FaceBatchItem, FaceBox, FaceEngine, FaceModelIdentity, FacePoint, FaceQuality } from './face-types.ts';
 import { decodeImage, letterbox, shrinkRegion, type RgbImage } from './image-decode.ts';
@@ -59,6 +59,9 @@ export async function openFaceEngine(configInput?: FaceEngineConfigInput): Promi
 }
 
 export async function openFaceEngineWith(source: FaceModelSource, config: FaceEngineConfig): Promise<FaceEngine> {
+  if (!FACE_MODEL_ID.test(source.id)) {
+    throw new LabError('LAB-E142', { detail: t(`模型标识 ${JSON.stringify(source.id)} 须为 1–64 个小写字母、数字或 . _ -`, `the model id ${JSON.stringify(source.id)} must be 1–64 lower-case letters, digits or . _ -`), field: 'modelDir' });
+  }
   const options: ort.InferenceSession.SessionOptions = {
     intraOpNumThreads: config.threads,
     interOpNumThreads: 1,

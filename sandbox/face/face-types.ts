@@ -55,7 +55,10 @@ export type FaceBatchItem = FaceAnalysis | { readonly kind: 'rejected'; readonly
 
 /** Which model pair the engine runs (for records kept beside templates: templates of two models never compare). */
 export interface FaceModelIdentity {
-  /** e.g. `human-3.3.6/blazeface+faceres` for the default pair. */
+  /**
+   * e.g. `human-3.3.6-blazeface-faceres` for the default pair: 1–64 lower-case letters, digits, `.`, `_`, `-`,
+   * the form sandbox/crypto/face-match takes, so templates are stored and compared under this id unchanged.
+   */
   readonly id: string;
   readonly embeddingDim: number;
   /** Cosine similarity at or above which two templates are the same person, for this model. */

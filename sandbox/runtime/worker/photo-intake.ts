@@ -90,12 +90,6 @@ function isRealDate(ymd: string): boolean {
   return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === ymd;
 }
 
-/**
- * The engine's model id in the form the comparison protocol accepts (sandbox/crypto/face-match:
- * lower-case letters, digits, . _ -): `human-3.3.6/blazeface+faceres` → `human-3.3.6-blazeface-faceres`.
- */
-export const comparableModelId = (id: string): string => id.toLowerCase().replace(/[^a-z0-9._-]+/g, '-').replace(/^[^a-z0-9]+/, '').slice(0, 64);
-
 const errorOf = (e: LabError): PhotoError => ({ code: e.code, ...(e.detail ? { detail: e.detail } : {}), ...(e.hint ? { hint: e.hint } : {}), ...(e.field ? { field: e.field } : {}) });
 
 /**
@@ -131,7 +125,8 @@ export async function intakePhoto(db: Database, engine: () => Promise<FaceAnalys
     }
     const a = analysis;
     const template = Buffer.from(a.template.buffer, a.template.byteOffset, a.template.byteLength);
-    // The visit carries the int8 template too (migration 0006), so face verification (face-verify) compares field photos like any visit.
+    // The visit carries the int8 template too (migration 0006), so face verification (face-verify) compares field photos like any visit;
+    // the engine's model id is one the comparison library takes (sandbox/face checks it when the engine opens), stored as it is.
     const visitTemplate = Buffer.from(templateToBytes(quantizeTemplate(a.template)));
     const stored = await db.kysely.transaction().execute(async (trx) => {
       const visit = await sql<{ id: string }>`SELECT nextval('field_visit_id')::text AS id`.execute(trx);
@@ -148,7 +143,7 @@ export async function intakePhoto(db: Database, engine: () => Promise<FaceAnalys
       await sql`
         INSERT INTO visit (visit_id, id_number, address_key, district_code, street_code, community_code, grid_code, visited_on, worker_id, purpose, photo_ref, face_model_id, face_template)
         VALUES (${visitId}::bigint, ${p.idNumber}, '', ${geo.district}, ${geo.street}, ${geo.community}, ${p.visit.gridCode},
-                ${p.visit.visitedOn}::date, ${p.capturedBy}, ${p.visit.purpose}, ${`field_photo:${photoId}`}, ${comparableModelId(face.model.id)}, ${visitTemplate})`.execute(trx);
+                ${p.visit.visitedOn}::date, ${p.capturedBy}, ${p.visit.purpose}, ${`field_photo:${photoId}`}, ${face.model.id}, ${visitTemplate})`.execute(trx);
       return { photoId, visitId };
     });
     return { ok: true, ...stored };
