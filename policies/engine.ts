@@ -32,7 +32,7 @@ export type Resource =
   | { readonly type: 'Domain'; readonly id: string };
 
 export type Action =
-  | 'catalog.read' | 'pipeline.create' | 'pipeline.list' | 'pipeline.read' | 'pipeline.run'
+  | 'catalog.read' | 'pipeline.create' | 'pipeline.list' | 'pipeline.read' | 'pipeline.run' | 'pipeline.rename' | 'pipeline.delete'
   | 'job.read' | 'job.cancel' | 'result.read' | 'result.export' | 'job.approve' | 'output.review'
   | 'approval.list' | 'review.list' | 'policy.read' | 'policy.edit' | 'audit.read' | 'audit.verify'
   | 'user.manage' | 'budget.read' | 'budget.grant' | 'followup.read' | 'ops.metrics' | 'photo.upload';

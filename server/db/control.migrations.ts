@@ -272,4 +272,12 @@ CREATE INDEX job_awaiting ON job(state) WHERE state = 'awaiting_approval';
 CREATE INDEX job_review ON job(review_state) WHERE review_state = 'pending';
 `,
   },
+  {
+    name: '0005-pipeline-deleted',
+    up: `
+-- A deleted pipeline that has jobs is kept (its jobs and the audit trail name it) but hidden from
+-- its owner's list and no longer opened, renamed or run; one without jobs is removed.
+ALTER TABLE pipeline ADD COLUMN deleted_at timestamptz;
+`,
+  },
 ];

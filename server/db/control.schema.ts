@@ -63,6 +63,8 @@ export interface ControlSchema {
     spec_hash: string;
     created_at: Generated<Date>;
     updated_at: Generated<Date>;
+    /** Set when its owner deleted it while jobs still refer to it (hidden, kept for the audit trail). */
+    deleted_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
   };
   job: {
     id: string;

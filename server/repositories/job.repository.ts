@@ -14,9 +14,10 @@ export interface NewJob {
 export const pipelineRepository = {
   insert: (db: Db, row: { id: string; ownerId: number; name: string; spec: unknown; specHash: string }) =>
     db.kysely.insertInto('pipeline').values({ id: row.id, owner_id: row.ownerId, name: row.name, spec: jsonb(row.spec), spec_hash: row.specHash }).execute(),
-  find: (db: Db, id: string) => db.kysely.selectFrom('pipeline').selectAll().where('id', '=', id).executeTakeFirst(),
+  /** A pipeline that is not deleted. */
+  find: (db: Db, id: string) => db.kysely.selectFrom('pipeline').selectAll().where('id', '=', id).where('deleted_at', 'is', null).executeTakeFirst(),
   listByOwner: (db: Db, ownerId: number) =>
-    db.kysely.selectFrom('pipeline').select(['id', 'name', 'spec_hash', 'created_at', 'updated_at']).where('owner_id', '=', ownerId).orderBy('updated_at', 'desc').limit(500).execute(),
+    db.kysely.selectFrom('pipeline').select(['id', 'name', 'spec_hash', 'created_at', 'updated_at']).where('owner_id', '=', ownerId).where('deleted_at', 'is', null).orderBy('updated_at', 'desc').limit(500).execute(),
   /** Each pipeline's job count and newest job (for the list of a user's pipelines). */
   jobSummaries: (db: Db, pipelineIds: readonly string[]) =>
     pipelineIds.length === 0 ? Promise.resolve([]) : db.kysely.selectFrom('job').select((eb) => ['pipeline_id', eb.fn.countAll<string>().as('jobs'), eb.fn.max('created_at').as('last_run')])

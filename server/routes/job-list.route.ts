@@ -3,8 +3,8 @@ import { LabError } from '../../sandbox/errors/index.ts';
 import type { AppDeps } from '../app-deps.ts';
 import type { AppEnv } from '../app-env.ts';
 import { requireAuth } from '../middleware/require-auth/index.ts';
-import { listJobs, listPipelines, readPipeline } from '../services/job-list.service.ts';
-import { ErrorBodySchema, SESSION_SECURITY, errors } from './common.schema.ts';
+import { deletePipeline, listJobs, listPipelines, readPipeline, renamePipeline } from '../services/job-list.service.ts';
+import { ErrorBodySchema, SESSION_AND_CSRF_SECURITY, SESSION_SECURITY, errors } from './common.schema.ts';
 
 /** The workspace's lists: the caller's pipelines (and one with its document), and the jobs they may read. */
 
@@ -39,6 +39,19 @@ export const pipelineReadRoute = createRoute({
   security: SESSION_SECURITY, middleware: [requireAuth()] as const, request: { params: IdParam },
   responses: { 200: { description: 'the pipeline', content: { 'application/json': { schema: SavedPipelineSchema } } }, 401: errors[401], 404: { description: 'LAB-E004', content: { 'application/json': { schema: ErrorBodySchema } } } },
 });
+const RenameBody = z.object({ name: z.string().trim().min(1).max(200).openapi({ description: 'the new name (1–200 characters)' }) }).strict().openapi('PipelineRename');
+const notFound = { description: 'LAB-E004: not yours, deleted, or no such pipeline', content: { 'application/json': { schema: ErrorBodySchema } } };
+export const pipelineRenameRoute = createRoute({
+  method: 'patch', path: '/api/pipelines/{id}', tags: ['pipelines'], summary: 'Rename one of your pipelines (policy pipeline.rename: the owner; audited)',
+  security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const,
+  request: { params: IdParam, body: { required: true, content: { 'application/json': { schema: RenameBody } } } },
+  responses: { 200: { description: 'renamed', content: { 'application/json': { schema: PipelineListItemSchema } } }, 400: errors[400], 401: errors[401], 403: errors[403], 404: notFound, 422: errors[422] },
+});
+export const pipelineDeleteRoute = createRoute({
+  method: 'delete', path: '/api/pipelines/{id}', tags: ['pipelines'], summary: 'Delete one of your pipelines (policy pipeline.delete: the owner; audited). One with jobs is kept, hidden, for the audit trail; its jobs stay readable',
+  security: SESSION_AND_CSRF_SECURITY, middleware: [requireAuth()] as const, request: { params: IdParam },
+  responses: { 200: { description: 'deleted (`kept`: it had jobs and is kept hidden)', content: { 'application/json': { schema: z.object({ id: z.string(), kept: z.boolean() }) } } }, 401: errors[401], 403: errors[403], 404: notFound },
+});
 export const jobListRoute = createRoute({
   method: 'get', path: '/api/jobs', tags: ['jobs'], summary: 'Jobs you may read (policy job.read per job): your own; officers everyone’s. Newest first, at most 200',
   security: SESSION_SECURITY, middleware: [requireAuth()] as const,
@@ -53,5 +66,7 @@ export function registerJobListRoutes(app: OpenAPIHono<AppEnv>, deps: AppDeps): 
   };
   app.openapi(pipelineListRoute, async (c) => c.json({ pipelines: await listPipelines(deps.control, user(c)) }, 200));
   app.openapi(pipelineReadRoute, async (c) => c.json(await readPipeline(deps.control, user(c), c.req.valid('param').id), 200));
+  app.openapi(pipelineRenameRoute, async (c) => c.json(await renamePipeline(deps.control, user(c), c.req.valid('param').id, c.req.valid('json').name), 200));
+  app.openapi(pipelineDeleteRoute, async (c) => c.json(await deletePipeline(deps.control, user(c), c.req.valid('param').id), 200));
   app.openapi(jobListRoute, async (c) => c.json({ jobs: await listJobs(deps.control, user(c)) }, 200));
 }

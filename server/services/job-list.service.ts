@@ -1,8 +1,12 @@
 import type { Database } from '../../sandbox/store/database.ts';
 import type { ControlSchema, JobState, ReviewState } from '../db/control.schema.ts';
+import { LabError, t } from '../../sandbox/errors/index.ts';
+import type { Resource } from '../../policies/engine.ts';
 import { jobRepository, pipelineRepository } from '../repositories/job.repository.ts';
+import { jsonb } from '../repositories/jsonb.ts';
+import { auditTrailOf, userActor } from './audit.service.ts';
 import type { SessionUser } from './auth.service.ts';
-import { jobResource, pipelineFor } from './job.service.ts';
+import { jobResource, pipelineFor, specHash } from './job.service.ts';
 import { activePolicy, authorize, principalOf } from './policy.service.ts';
 
 type Db = Database<ControlSchema>;
@@ -66,4 +70,44 @@ export async function listJobs(db: Db, user: SessionUser): Promise<JobListItem[]
     });
   }
   return out.sort((a, b) => b.createdAt.localeCompare(a.createdAt) || a.id.localeCompare(b.id)).slice(0, JOB_LIST_LIMIT);
+}
+
+/** The pipeline as the policy sees it for rename and delete (owner checks only: nothing is read). */
+const manageResource = (row: { id: string; owner_id: number }): Resource => ({ type: 'Pipeline', id: row.id, ownerId: row.owner_id, maxLevel: 1, domainCount: 1 });
+
+/**
+ * Renames one of the caller's pipelines (policy `pipeline.rename`: the owner). The name is part of
+ * the document, so the saved document's `name` and hash change with it; jobs keep the snapshot
+ * they ran. Others' pipelines are 404 (their existence is not confirmed). Audited.
+ */
+export async function renamePipeline(db: Db, user: SessionUser, id: string, name: string): Promise<PipelineListItem> {
+  const row = await pipelineFor(db, user, id);
+  await authorize(db, user, 'pipeline.rename', manageResource(row), { secretExistence: true });
+  const spec = { ...(row.spec as Record<string, unknown>), name };
+  const hash = specHash(spec);
+  await db.kysely.transaction().execute(async (trx) => {
+    await trx.updateTable('pipeline').set({ name, spec: jsonb(spec), spec_hash: hash, updated_at: new Date() }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    await auditTrailOf(db).append({ actor: userActor(user), action: 'pipeline.rename', resource: { type: 'pipeline', id }, pipelineHash: hash, detail: { from: row.name.slice(0, 200), to: name } }, trx);
+  });
+  const [item] = (await listPipelines(db, user)).filter((p) => p.id === id);
+  if (!item) throw new LabError('LAB-E004', { detail: t('流程不存在', 'no such pipeline') });
+  return item;
+}
+
+/**
+ * Deletes one of the caller's pipelines (policy `pipeline.delete`: the owner). One that never ran
+ * is removed; one with jobs is kept for the audit trail, hidden from the list and no longer opened,
+ * renamed or run — its jobs stay readable (they carry their own snapshot). Audited either way.
+ */
+export async function deletePipeline(db: Db, user: SessionUser, id: string): Promise<{ id: string; kept: boolean }> {
+  const row = await pipelineFor(db, user, id);
+  await authorize(db, user, 'pipeline.delete', manageResource(row), { secretExistence: true });
+  return db.kysely.transaction().execute(async (trx) => {
+    const removed = await trx.deleteFrom('pipeline').where('id', '=', id)
+      .where((eb) => eb.not(eb.exists(eb.selectFrom('job').select('job.id').where('job.pipeline_id', '=', id)))).executeTakeFirst();
+    const kept = Number(removed.numDeletedRows) === 0;
+    if (kept) await trx.updateTable('pipeline').set({ deleted_at: new Date() }).where('id', '=', id).where('deleted_at', 'is', null).execute();
+    await auditTrailOf(db).append({ actor: userActor(user), action: 'pipeline.delete', resource: { type: 'pipeline', id }, pipelineHash: row.spec_hash, detail: { name: row.name.slice(0, 200), kept } }, trx);
+    return { id, kept };
+  });
 }

@@ -2,6 +2,8 @@
 export interface ApiClient {
   get(path: string, headers?: Record<string, string>): Promise<Response>;
   post(path: string, body?: unknown): Promise<Response>;
+  /** Any other state-changing method (PATCH, DELETE), with the CSRF token. */
+  send?(method: 'PATCH' | 'DELETE' | 'PUT', path: string, body?: unknown): Promise<Response>;
 }
 
 export async function signIn(baseUrl: string, username: string, password: string): Promise<ApiClient> {
@@ -13,6 +15,10 @@ export async function signIn(baseUrl: string, username: string, password: string
     get: (path, headers = {}) => fetch(`${baseUrl}${path}`, { headers: { cookie, ...headers } }),
     post: (path, body) => fetch(`${baseUrl}${path}`, {
       method: 'POST', headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    }),
+    send: (method, path, body) => fetch(`${baseUrl}${path}`, {
+      method, headers: { cookie, 'x-csrf-token': csrfToken, 'content-type': 'application/json' },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     }),
   };

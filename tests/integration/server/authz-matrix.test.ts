@@ -19,7 +19,7 @@ const USERNAME: Record<Exclude<Role, 'anonymous'>, string> = { analyst: 'analyst
 
 interface Fixture { pipeline: string; doneJob: string; waitingJob: string; rejectJob: string; reviewJob: string }
 interface Case {
-  method: 'GET' | 'POST';
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   path: string;
   url: (f: Fixture) => string;
   body?: (f: Fixture, policy: { cedar: string; params: unknown }) => unknown;
@@ -43,6 +43,9 @@ const CASES: readonly Case[] = [
   { method: 'POST', path: '/api/pipelines', url: () => '/api/pipelines', body: () => ({ ...example('s6-registry-new-inflow'), name: 'matrix' }), expect: only({ analyst: 201, officer: 201, researcher: 201 }, 403) },
   { method: 'GET', path: '/api/pipelines', url: () => '/api/pipelines', expect: only({ analyst: 200, officer: 200, researcher: 200 }, 403) },
   { method: 'GET', path: '/api/pipelines/{id}', url: (f) => `/api/pipelines/${f.pipeline}`, expect: all(404) },
+  // Rename and delete: the owner only (pipeline.rename / pipeline.delete); others cannot learn it exists.
+  { method: 'PATCH', path: '/api/pipelines/{id}', url: (f) => `/api/pipelines/${f.pipeline}`, body: () => ({ name: 'matrix' }), expect: all(404) },
+  { method: 'DELETE', path: '/api/pipelines/{id}', url: (f) => `/api/pipelines/${f.pipeline}`, expect: all(404) },
   { method: 'GET', path: '/api/jobs', url: () => '/api/jobs', expect: all(200) },
   { method: 'POST', path: '/api/pipelines/{id}/runs', url: (f) => `/api/pipelines/${f.pipeline}/runs`, expect: all(404) },
   { method: 'GET', path: '/api/jobs/{id}', url: (f) => `/api/jobs/${f.doneJob}`, expect: only({ officer: 200 }, 404) },
@@ -97,6 +100,7 @@ describe('authorisation matrix: every route × every role, on others’ resource
     const anon: ApiClient = {
       get: (path, headers = {}) => fetch(`${baseUrl}${path}`, { headers }),
       post: (path, body) => fetch(`${baseUrl}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }),
+      send: (method, path, body) => fetch(`${baseUrl}${path}`, { method, headers: { 'content-type': 'application/json' }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) }),
     };
     clients.set('anonymous', anon);
 
@@ -139,7 +143,9 @@ describe('authorisation matrix: every route × every role, on others’ resource
       for (const role of order) {
         const api = clients.get(role);
         if (!api) throw new Error(role);
-        const res = c.method === 'GET' ? await api.get(c.url(fixture)) : await api.post(c.url(fixture), c.body?.(fixture, policy));
+        const res = c.method === 'GET' ? await api.get(c.url(fixture))
+          : c.method === 'POST' ? await api.post(c.url(fixture), c.body?.(fixture, policy))
+          : await (api.send ?? (() => { throw new Error(`${role}: no client for ${c.method}`); }))(c.method, c.url(fixture), c.body?.(fixture, policy));
         got[role] = res.status;
         if (res.status >= 400) {
           const body = await res.json() as { code?: string };
@@ -159,5 +165,8 @@ describe('authorisation matrix: every route × every role, on others’ resource
     expect(owners.every((o) => o.role !== 'steward' && o.role !== 'admin')).toBe(true);
     const waiting = await kysely.selectFrom('job').select(['state', 'approvals_required']).where('id', '=', fixture.waitingJob).executeTakeFirstOrThrow();
     expect(waiting).toMatchObject({ state: 'awaiting_approval', approvals_required: 2 });
+    const others = await kysely.selectFrom('pipeline').select(['id', 'name', 'deleted_at']).where('id', '=', fixture.pipeline).executeTakeFirstOrThrow();
+    expect(others).toMatchObject({ deleted_at: null });
+    expect(others.name).not.toBe('matrix');
   });
 });

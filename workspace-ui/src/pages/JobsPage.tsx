@@ -1,9 +1,9 @@
-import { CopyOutlined, EditOutlined, EyeOutlined, ReloadOutlined } from '@ant-design/icons';
-import { Alert, App, Button, Space, Table, Tabs, Tag, Tooltip, Typography } from 'antd';
+import { CopyOutlined, DeleteOutlined, EditOutlined, EyeOutlined, FormOutlined, ReloadOutlined } from '@ant-design/icons';
+import { Alert, App, Button, Input, Modal, Popconfirm, Space, Table, Tabs, Tag, Tooltip, Typography } from 'antd';
 import type { ColumnsType } from 'antd/es/table';
 import { useState, type HTMLAttributes } from 'react';
 import { useTranslation } from 'react-i18next';
-import { get, post } from '../api/client.ts';
+import { get, post, request } from '../api/client.ts';
 import type { JobListItem, PipelineListItem, SavedPipeline } from '../api/types.ts';
 import { useFetch } from '../api/useFetch.ts';
 import { useAuth } from '../app/auth.tsx';
@@ -17,7 +17,7 @@ import { jobIdOfPath, jobStateColor, keepsPipelines } from '../jobs/job-list.ts'
 import { levelOf } from '../officer/inbox.ts';
 
 /**
- * Pipelines and jobs: your saved pipelines (GET /api/pipelines: open in the editor, duplicate) and
+ * Pipelines and jobs: your saved pipelines (GET /api/pipelines: open in the editor, duplicate, rename, delete) and
  * the jobs you may read (GET /api/jobs: yours; officers everyone's). `/jobs/{id}` opens a job.
  */
 export default function JobsPage() {
@@ -108,6 +108,35 @@ function PipelineList() {
       setBusy(undefined);
     }
   };
+  const [renaming, setRenaming] = useState<{ item: PipelineListItem; name: string } | undefined>();
+  const rename = async () => {
+    if (!renaming) return;
+    const name = renaming.name.trim();
+    if (!name || name.length > 200) { void message.error(t('jobs.nameRequired')); return; }
+    setBusy(renaming.item.id);
+    try {
+      const r = await request<PipelineListItem>('PATCH', `/api/pipelines/${encodeURIComponent(renaming.item.id)}`, { name });
+      void message.success(t('jobs.renamed', { name: r.name }));
+      setRenaming(undefined);
+      pipelines.reload();
+    } catch (e) {
+      void message.error(errorText(e, t));
+    } finally {
+      setBusy(undefined);
+    }
+  };
+  const remove = async (p: PipelineListItem) => {
+    setBusy(p.id);
+    try {
+      const r = await request<{ kept: boolean }>('DELETE', `/api/pipelines/${encodeURIComponent(p.id)}`);
+      void message.success(t(r.kept ? 'jobs.deletedKept' : 'jobs.deleted', { name: p.name }));
+      pipelines.reload();
+    } catch (e) {
+      void message.error(errorText(e, t));
+    } finally {
+      setBusy(undefined);
+    }
+  };
   const columns: ColumnsType<PipelineListItem> = [
     { title: t('jobs.name'), key: 'name', render: (_: unknown, p) => <Typography.Link onClick={() => { navigate(`/editor/${p.id}`); }}>{p.name}</Typography.Link> },
     { title: t('jobs.updated'), key: 'updated', render: (_: unknown, p) => formatTime(p.updatedAt, lang) },
@@ -121,6 +150,13 @@ function PipelineList() {
           <Tooltip title={t('jobs.duplicateHelp')}>
             <Button size="small" icon={<CopyOutlined />} loading={busy === p.id} onClick={() => { void duplicate(p); }} data-testid="duplicate-pipeline">{t('jobs.duplicate')}</Button>
           </Tooltip>
+          <Button size="small" icon={<FormOutlined />} disabled={busy === p.id} onClick={() => { setRenaming({ item: p, name: p.name }); }} data-testid="rename-pipeline">{t('jobs.rename')}</Button>
+          <Popconfirm
+            title={t('jobs.deleteConfirm', { name: p.name })} description={<div style={{ maxWidth: 320 }}>{t('jobs.deleteHelp')}</div>}
+            okText={t('jobs.delete')} okButtonProps={{ danger: true, ...{ 'data-testid': 'confirm-delete-pipeline' } }} onConfirm={() => remove(p)}
+          >
+            <Button size="small" danger icon={<DeleteOutlined />} disabled={busy === p.id} data-testid="delete-pipeline">{t('jobs.delete')}</Button>
+          </Popconfirm>
         </Space>
       ),
     },
@@ -137,6 +173,16 @@ function PipelineList() {
         data-testid="pipeline-list" onRow={(p) => ({ 'data-pipeline': p.id } as HTMLAttributes<HTMLElement>)}
         locale={{ emptyText: t('jobs.noPipelines') }} pagination={{ defaultPageSize: 20, showTotal: (n) => t('jobs.count', { count: n }) }}
       />
+      <Modal
+        open={renaming !== undefined} title={t('jobs.renameTitle')} okText={t('jobs.rename')} confirmLoading={renaming !== undefined && busy === renaming.item.id}
+        onOk={() => { void rename(); }} onCancel={() => { setRenaming(undefined); }} destroyOnHidden
+        okButtonProps={{ ...{ 'data-testid': 'confirm-rename-pipeline' } }}
+      >
+        <Input
+          aria-label={t('jobs.newName')} placeholder={t('jobs.newName')} maxLength={200} value={renaming?.name ?? ''} autoFocus data-testid="rename-input"
+          onChange={(e) => { setRenaming((r) => (r ? { ...r, name: e.target.value } : r)); }} onPressEnter={() => { void rename(); }}
+        />
+      </Modal>
     </div>
   );
 }
