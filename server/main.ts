@@ -15,6 +15,7 @@ import { openPostgres } from '../sandbox/store/postgres.database.ts';
 import { dropPostgres, roleUrl } from '../sandbox/store/topology.ts';
 import { parseCommandArgs, requireInt } from './cli/args.ts';
 import { runAuditCommand } from './cli/audit.command.ts';
+import { runFaceCommand } from './cli/face.command.ts';
 import { USAGE } from './cli/usage.ts';
 import { USER_ROLES, type UserRole } from './db/control.schema.ts';
 import { createLogger } from './lab/logger.ts';
@@ -142,6 +143,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'audit':
       return runAuditCommand(rest, cfg, logger);
+    case 'face':
+      return runFaceCommand(rest, cfg);
     case 'reset': {
       const a = parseCommandArgs('reset', rest, { yes: { type: 'boolean' } });
       if (!a.yes) throw new LabError('LAB-E030', { detail: t('reset 会删除全部数据，请加 --yes 确认', 'reset deletes every database of this lab; confirm with --yes'), field: 'yes' });

@@ -16,6 +16,14 @@ Usage: npm run lab -- <command> [options]      (npm start = npm run lab -- start
                                  (roles: analyst officer researcher steward admin; stewards need --domain)
   worker --domain D              run one domain's worker (Postgres mode); it holds only that domain's
                                  credentials (LAB_DOMAIN_DATABASE_URL, else <LAB_DATA_DIR>/secrets/D.json)
+  face enroll --id-number N --photo FILE [--captured-on YYYY-MM-DD] [--replace] [--by NAME]
+  face enroll --manifest FILE.json [--replace] [--by NAME]
+                                 enroll reference photos inside the registry domain (S5): each photo is
+                                 analysed by the face engine and stored with its template in
+                                 registry.reference_photo, all or nothing; runs with the registry's own
+                                 credentials only (LAB_DOMAIN_DATABASE_URL, else <LAB_DATA_DIR>/secrets/
+                                 registry.json; embedded: stop the lab first). Manifest: a JSON array of
+                                 { "idNumber", "photo" (path relative to the manifest), "capturedOn"? }
   audit verify [--json]          check the audit trail: every hash, no gaps, the signed checkpoints;
                                  names the first bad entry; exit code 0 intact, 1 broken
   audit checkpoint               sign the audit trail's head now (needs the signing key)

@@ -44,7 +44,7 @@ describe('database roles (real Postgres)', () => {
       const sql = connectAs(d, d);
       const rows = await sql<{ table_name: string; column_name: string; data_type: string; is_nullable: string }[]>`
         SELECT table_name, column_name, data_type, is_nullable FROM information_schema.columns
-        WHERE table_schema = 'public' AND table_name NOT IN ('geo_unit', 'lab_meta', 'lab_release', 'lab_release_cell', 'lab_guard_key', 'kysely_migration', 'kysely_migration_lock', 'lab_psi_member', 'lab_follow_up_list', 'lab_follow_up_row', 'field_photo', 'lab_face_outcome')
+        WHERE table_schema = 'public' AND table_name NOT IN ('geo_unit', 'lab_meta', 'lab_release', 'lab_release_cell', 'lab_guard_key', 'kysely_migration', 'kysely_migration_lock', 'lab_psi_member', 'lab_follow_up_list', 'lab_follow_up_row', 'field_photo', 'lab_face_outcome', 'reference_image')
         ORDER BY table_name, ordinal_position`;
       const expected = CATALOG.filter((ds) => ds.domain === d).flatMap((ds) =>
         ds.columns.map((c) => ({

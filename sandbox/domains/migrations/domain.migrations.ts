@@ -330,7 +330,30 @@ CREATE TABLE lab_face_outcome (
 );
 ` };
 
+/**
+ * 0008, registry only: reference photos enrolled inside the registry domain (S5,
+ * `npm run lab -- face enroll`, sandbox/runtime/worker/reference-enroll.ts). The image, its hash, the
+ * face box, landmarks and quality figures are kept here; the int8 template goes to `reference_photo`
+ * (`photo_ref` = `reference_image:<photo_id>`, `model_id` the engine's), written together in one
+ * transaction. Not a catalog dataset: no pipeline reads it; photo and template never leave the domain.
+ */
+const REFERENCE_PHOTOS: SqlMigration = { name: '0008-reference-photos', up: `
+CREATE TABLE reference_image (
+  photo_id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+  id_number text NOT NULL,
+  enrolled_by text NOT NULL,
+  enrolled_at timestamptz NOT NULL DEFAULT now(),
+  image bytea NOT NULL,
+  image_sha256 text NOT NULL,
+  model_id text NOT NULL,
+  face_box jsonb NOT NULL,
+  landmarks jsonb NOT NULL,
+  quality jsonb NOT NULL
+);
+CREATE INDEX reference_image_id_number ON reference_image (id_number);
+` };
+
 export const DOMAIN_MIGRATIONS: Record<DomainId, readonly SqlMigration[]> = {
-  registry: [...withLedger('registry'), FACE_TEMPLATES_REGISTRY], social: withLedger('social'), health: withLedger('health'),
+  registry: [...withLedger('registry'), FACE_TEMPLATES_REGISTRY, REFERENCE_PHOTOS], social: withLedger('social'), health: withLedger('health'),
   civil: withLedger('civil'), housing: withLedger('housing'), grid: [...withLedger('grid'), FIELD_PHOTOS, FACE_TEMPLATES_GRID, FACE_OUTCOME],
 };
