@@ -23,14 +23,20 @@ const params = z.object({
     column: z.string().min(1).max(63),
     as: z.string().regex(columnNameRegex, 'lower-case letters, digits and _; starts with a letter; at most 40').optional(),
   }).strict()).max(MAX_JOIN_COLUMNS).default([]),
+  /**
+   * Further column pairs that must be equal as well (`left = right`), e.g. a district code beside the
+   * ID number: "this person, registered in this district". Across departments each pair must be a
+   * geography code on both sides and becomes part of the protocol item (ID number ‖ district).
+   */
+  alsoMatch: z.array(z.object({ left: z.string().min(1).max(63), right: z.string().min(1).max(63) }).strict()).max(2).optional(),
 }).strict();
 
 type JoinParams = z.infer<typeof params>;
 
 const side = (port: 'left' | 'right') => (port === 'left' ? t('左侧', 'left') : t('右侧', 'right'));
 
-function keyOf(nodeId: string, input: RowsRelation, port: 'left' | 'right', name: string): { col: RelColumn; type: ExprType } {
-  const field = port === 'left' ? 'params.leftKey' : 'params.rightKey';
+function keyOf(nodeId: string, input: RowsRelation, port: 'left' | 'right', name: string, at?: string): { col: RelColumn; type: ExprType } {
+  const field = at ?? (port === 'left' ? 'params.leftKey' : 'params.rightKey');
   const c = input.columns.find((x) => x.name === name);
   if (!c) {
     throw new LabError('LAB-E052', { detail: t(`${side(port).zh}输入中没有列 ${name}`, `the ${side(port).en} input has no column ${name}`), nodeId, field });
@@ -48,6 +54,16 @@ function keyOf(nodeId: string, input: RowsRelation, port: 'left' | 'right', name
 function resolveJoin(nodeId: string, left: RowsRelation, right: RowsRelation, p: JoinParams): { rows: RowsRelation; bring: { from: string; as: string }[] } {
   const lk = keyOf(nodeId, left, 'left', p.leftKey);
   const rk = keyOf(nodeId, right, 'right', p.rightKey);
+  (p.alsoMatch ?? []).forEach((a, i) => {
+    const al = keyOf(nodeId, left, 'left', a.left, `params.alsoMatch.${i}.left`);
+    const ar = keyOf(nodeId, right, 'right', a.right, `params.alsoMatch.${i}.right`);
+    if (al.type === 'null' || ar.type === 'null' || unify([al.type, ar.type]) === undefined) {
+      throw new LabError('LAB-E085', {
+        detail: t(`附加匹配列 ${a.left}（${TYPE_LABELS[al.type].zh}）与 ${a.right}（${TYPE_LABELS[ar.type].zh}）类型不一致`, `the extra match columns ${a.left} (${TYPE_LABELS[al.type].en}) and ${a.right} (${TYPE_LABELS[ar.type].en}) have different types`),
+        nodeId, field: `params.alsoMatch.${i}.right`,
+      });
+    }
+  });
   if (lk.type === 'null' || rk.type === 'null' || unify([lk.type, rk.type]) === undefined) {
     const lt = TYPE_LABELS[lk.type];
     const rt = TYPE_LABELS[rk.type];
@@ -133,6 +149,6 @@ export const join = defineOperator({
     const r = inputs['right'];
     if (!l || !r) throw new Error('join planned without inputs');
     const { bring } = resolveJoin(nodeId, left, right, p);
-    return { rows: rel.join(p.type, l, r, p.leftKey, p.rightKey, bring) };
+    return { rows: rel.join(p.type, l, r, p.leftKey, p.rightKey, bring, p.alsoMatch ?? []) };
   },
 });

@@ -33,9 +33,12 @@ export interface CompileOptions {
 
 /**
  * How a key becomes a protocol item, the same on both sides of a step and in `member` nodes:
- * text, trimmed, upper case (an ID number's check digit X, an address key's letters).
+ * text, trimmed, upper case (an ID number's check digit X, an address key's letters). With further
+ * columns (a join's `alsoKeys`, e.g. a district code) the item is `KEY|DISTRICT`, each part
+ * normalised the same way: neither an ID number nor a geography code contains `|`.
  */
-export const protocolItemSql = (column: string) => `upper(btrim(${column}::text))`;
+export const protocolItemSql = (column: string, also: readonly string[] = []) =>
+  [column, ...also].map((c) => `upper(btrim(${c}::text))`).join(` || '|' || `);
 
 /**
  * Compiles a relational plan into one parameterised SELECT (a CTE per plan node). Identifiers come
@@ -96,7 +99,7 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
       case 'join': {
         const l = visit(r.left);
         const rt = visit(r.right);
-        const on = `l.${ident(r.leftKey)} = r.${ident(r.rightKey)}`;
+        const on = [`l.${ident(r.leftKey)} = r.${ident(r.rightKey)}`, ...(r.alsoKeys ?? []).map((a) => `l.${ident(a.left)} = r.${ident(a.right)}`)].join(' AND ');
         if (r.joinType === 'semi' || r.joinType === 'anti') {
           out = emit(l.columns, `SELECT ${list(l.columns, 'l')} FROM ${ident(l.name)} l WHERE ${r.joinType === 'anti' ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${ident(rt.name)} r WHERE ${on})`);
         } else {
@@ -124,7 +127,7 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
         const job = params.add(options.jobId, 'text');
         const step = params.add(r.stepId, 'text');
         out = emit(input.columns,
-          `SELECT ${list(input.columns, 's')} FROM ${ident(input.name)} s WHERE ${r.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${ident('lab_psi_member')} m WHERE m.${ident('job_id')} = ${job} AND m.${ident('step_id')} = ${step} AND m.${ident('item')} = ${protocolItemSql(`s.${ident(r.key)}`)})`);
+          `SELECT ${list(input.columns, 's')} FROM ${ident(input.name)} s WHERE ${r.negate ? 'NOT ' : ''}EXISTS (SELECT 1 FROM ${ident('lab_psi_member')} m WHERE m.${ident('job_id')} = ${job} AND m.${ident('step_id')} = ${step} AND m.${ident('item')} = ${protocolItemSql(`s.${ident(r.key)}`, (r.alsoKeys ?? []).map((c) => `s.${ident(c)}`))})`);
         break;
       }
       case 'face': {
@@ -204,10 +207,11 @@ export function compileRel(root: Rel, asOf: string, options: CompileOptions = {}
  * The distinct protocol items of a relation's key column, non-null, in a stable order: one side's
  * input to a PSI step (it never leaves the domain; only blinded points do).
  */
-export function compileProtocolItems(root: Rel, key: string, asOf: string, options: CompileOptions = {}): CompiledQuery {
+export function compileProtocolItems(root: Rel, key: string, asOf: string, options: CompileOptions = {}, also: readonly string[] = []): CompiledQuery {
   const inner = compileRel(root, asOf, options);
-  const item = protocolItemSql(ident(key));
-  return { sql: `SELECT DISTINCT ${item} AS ${ident('item')} FROM (${inner.sql}) q WHERE ${ident(key)} IS NOT NULL ORDER BY 1`, parameters: inner.parameters };
+  const item = protocolItemSql(ident(key), also.map((c) => ident(c)));
+  const notNull = [key, ...also].map((c) => `${ident(c)} IS NOT NULL`).join(' AND ');
+  return { sql: `SELECT DISTINCT ${item} AS ${ident('item')} FROM (${inner.sql}) q WHERE ${notNull} ORDER BY 1`, parameters: inner.parameters };
 }
 
 /** The distinct privacy units of a relation (a follow-up list's rows), as text, sorted. */

@@ -11,7 +11,7 @@ export type Rel =
   | { readonly kind: 'filter'; readonly input: Rel; readonly predicate: Checked }
   | { readonly kind: 'derive'; readonly input: Rel; readonly columns: readonly { readonly name: string; readonly expr: Checked }[] }
   | { readonly kind: 'exists'; readonly input: Rel; readonly name: string; readonly unitColumn: string; readonly table: string; readonly tableUnitColumn: string; readonly predicate: Checked | undefined }
-  | { readonly kind: 'join'; readonly joinType: 'inner' | 'left' | 'semi' | 'anti'; readonly left: Rel; readonly right: Rel; readonly leftKey: string; readonly rightKey: string; readonly rightColumns: readonly { readonly from: string; readonly as: string }[] }
+  | { readonly kind: 'join'; readonly joinType: 'inner' | 'left' | 'semi' | 'anti'; readonly left: Rel; readonly right: Rel; readonly leftKey: string; readonly rightKey: string; readonly rightColumns: readonly { readonly from: string; readonly as: string }[]; readonly alsoKeys?: readonly JoinAlsoKey[] }
   | { readonly kind: 'aggregate'; readonly input: Rel; readonly keys: readonly string[]; readonly groupingSets: readonly (readonly string[])[]; readonly measures: readonly AggMeasure[]; readonly unitColumn: string; readonly unitUnique: boolean }
   /** One output row per input row and matching tag: the input's columns plus `column` holding the tag id. */
   | { readonly kind: 'tag'; readonly input: Rel; readonly column: string; readonly tags: readonly TagRule[] }
@@ -20,8 +20,9 @@ export type Rel =
   /**
    * The input rows whose key is (`negate`: is not) among the members a protocol step wrote into this
    * domain's `lab_psi_member` for the running job (sandbox/plan: cross-domain semi/anti joins).
+   * With `alsoKeys` the item is the composite of the key and those columns (protocolItemSql).
    */
-  | { readonly kind: 'member'; readonly input: Rel; readonly key: string; readonly stepId: string; readonly negate: boolean }
+  | { readonly kind: 'member'; readonly input: Rel; readonly key: string; readonly stepId: string; readonly negate: boolean; readonly alsoKeys?: readonly string[] }
   /**
    * The input rows (grid visits) with `column` holding the outcome of an encrypted face comparison
    * step (`face-compare`, operators/face-verify): what the step wrote into this domain's
@@ -29,6 +30,16 @@ export type Rel =
    * is used by the step and dropped here (L4: never output).
    */
   | { readonly kind: 'face'; readonly input: Rel; readonly stepId: string; readonly face: FaceCompareSpec; readonly column: string };
+
+/**
+ * A further pair of columns a join matches on besides its key (`l.left = r.right`). Across domains
+ * they become part of the protocol item (`ID number ‖ district code`), built in SQL on each side and
+ * never a column of any relation, so it can be neither grouped on nor output.
+ */
+export interface JoinAlsoKey {
+  readonly left: string;
+  readonly right: string;
+}
 
 /** What a face comparison step compares: the columns of its visits and the model and threshold. */
 export interface FaceCompareSpec {
@@ -62,13 +73,14 @@ export const rel = {
   derive: (input: Rel, columns: readonly { name: string; expr: Checked }[]): Rel => Object.freeze({ kind: 'derive', input, columns }),
   exists: (input: Rel, name: string, unitColumn: string, table: string, tableUnitColumn: string, predicate: Checked | undefined): Rel =>
     Object.freeze({ kind: 'exists', input, name, unitColumn, table, tableUnitColumn, predicate }),
-  join: (joinType: 'inner' | 'left' | 'semi' | 'anti', left: Rel, right: Rel, leftKey: string, rightKey: string, rightColumns: readonly { from: string; as: string }[]): Rel =>
-    Object.freeze({ kind: 'join', joinType, left, right, leftKey, rightKey, rightColumns }),
+  join: (joinType: 'inner' | 'left' | 'semi' | 'anti', left: Rel, right: Rel, leftKey: string, rightKey: string, rightColumns: readonly { from: string; as: string }[], alsoKeys: readonly JoinAlsoKey[] = []): Rel =>
+    Object.freeze({ kind: 'join', joinType, left, right, leftKey, rightKey, rightColumns, ...(alsoKeys.length > 0 ? { alsoKeys: Object.freeze(alsoKeys.map((a) => Object.freeze({ ...a }))) } : {}) }),
   aggregate: (input: Rel, keys: readonly string[], groupingSets: readonly (readonly string[])[], measures: readonly AggMeasure[], unitColumn: string, unitUnique: boolean): Rel =>
     Object.freeze({ kind: 'aggregate', input, keys, groupingSets, measures, unitColumn, unitUnique }),
   tag: (input: Rel, column: string, tags: readonly TagRule[]): Rel => Object.freeze({ kind: 'tag', input, column, tags }),
   union: (inputs: readonly Rel[], columns: readonly string[]): Rel => Object.freeze({ kind: 'union', inputs, columns }),
-  member: (input: Rel, key: string, stepId: string, negate: boolean): Rel => Object.freeze({ kind: 'member', input, key, stepId, negate }),
+  member: (input: Rel, key: string, stepId: string, negate: boolean, alsoKeys: readonly string[] = []): Rel =>
+    Object.freeze({ kind: 'member', input, key, stepId, negate, ...(alsoKeys.length > 0 ? { alsoKeys: Object.freeze([...alsoKeys]) } : {}) }),
   face: (input: Rel, stepId: string, face: FaceCompareSpec, column: string): Rel => Object.freeze({ kind: 'face', input, stepId, face: Object.freeze({ ...face }), column }),
 };
 

@@ -57,6 +57,7 @@ export function planReads(plan: Plan): PlanReads {
         const right = walk(r.right);
         use(left.get(r.leftKey) ?? 4);
         use(right.get(r.rightKey) ?? 4);
+        for (const a of r.alsoKeys ?? []) { use(left.get(a.left) ?? 4); use(right.get(a.right) ?? 4); }
         const cols = new Map(left);
         for (const c of r.rightColumns) cols.set(c.as, right.get(c.from) ?? 4);
         return cols;
@@ -65,6 +66,7 @@ export function planReads(plan: Plan): PlanReads {
         // Using the key to match across domains is using it (an identifier: the level it has).
         const cols = walk(r.input);
         use(cols.get(r.key) ?? 4);
+        for (const c of r.alsoKeys ?? []) use(cols.get(c) ?? 4);
         return cols;
       }
       case 'face': {
@@ -110,6 +112,8 @@ export function planReads(plan: Plan): PlanReads {
       const x = walk(s.senderRel);
       use(r.get(s.receiverKey) ?? 4);
       use(x.get(s.senderKey) ?? 4);
+      for (const c of s.receiverAlso ?? []) use(r.get(c) ?? 4);
+      for (const c of s.senderAlso ?? []) use(x.get(c) ?? 4);
     }
   }
   return { maxLevel: max, domains: [...domains].sort() };

@@ -79,4 +79,41 @@ describe('planner: protocol steps for joins across domains', () => {
     ];
     expect(() => plan(union)).toThrow(expect.objectContaining({ code: 'LAB-E067' }));
   });
+
+  it('alsoMatch: an ID number ‖ district item on both sides (built in SQL, never a column); a non-geography or another level is LAB-E167', () => {
+    const sep = (also: { left: string; right: string }): Node[] => [
+      { id: 'persons', op: 'source@1', params: { dataset: 'registry.person' } },
+      { id: 'visits', op: 'source@1', params: { dataset: 'grid.visit' } },
+      { id: 'away', op: 'join@1', inputs: { left: 'persons', right: 'visits' }, params: { type: 'anti', leftKey: 'id_number', rightKey: 'id_number', alsoMatch: [also] } },
+      { id: 'c', op: 'aggregate@1', inputs: { rows: 'away' }, params: { groupBy: ['district_code'], measures: [{ kind: 'count_persons' }] } },
+      { id: 'o', op: 'output@1', inputs: { table: 'c' }, params: {} },
+    ];
+    const p = plan(sep({ left: 'district_code', right: 'district_code' }));
+    const step = p.stages[0] as ProtocolStep;
+    expect(step).toMatchObject({ kind: 'protocol', receiver: 'registry', sender: 'grid', receiverAlso: ['district_code'], senderAlso: ['district_code'] });
+    const items = compileProtocolItems(step.senderRel, step.senderKey, '2026-06-30', {}, step.senderAlso);
+    expect(items.sql).toContain(`SELECT DISTINCT upper(btrim("id_number"::text)) || '|' || upper(btrim("district_code"::text)) AS "item"`);
+    expect(items.sql).toContain('WHERE "id_number" IS NOT NULL AND "district_code" IS NOT NULL');
+    const out = p.stages[1];
+    if (out?.kind !== 'domain') throw new Error('no stage');
+    // The member test builds the same item from the receiver's row; the output has no such column.
+    const q = compileRel(out.rel, '2026-06-30', { jobId: 'job-1' });
+    expect(q.sql).toContain(`m."item" = upper(btrim(s."id_number"::text)) || '|' || upper(btrim(s."district_code"::text))`);
+    expect(out.table.keys.map((k) => k.name)).toEqual(['district_code']);
+    expect(() => plan(sep({ left: 'district_code', right: 'grid_code' }))).toThrow(expect.objectContaining({ code: 'LAB-E167', nodeId: 'away', field: 'params.alsoMatch.0' }));
+    expect(() => plan(sep({ left: 'id_number', right: 'id_number' }))).toThrow(expect.objectContaining({ code: 'LAB-E167', nodeId: 'away' }));
+    // Inside one domain the extra pair is an ordinary join condition.
+    const inDomain: Node[] = [
+      { id: 't', op: 'source@1', params: { dataset: 'housing.tenancy' } },
+      { id: 'h', op: 'source@1', params: { dataset: 'housing.rental_house' } },
+      { id: 'j', op: 'join@1', inputs: { left: 't', right: 'h' }, params: { type: 'semi', leftKey: 'house_id', rightKey: 'house_id', alsoMatch: [{ left: 'tenant_id_number', right: 'owner_id_number' }] } },
+      { id: 'c', op: 'aggregate@1', inputs: { rows: 'j' }, params: { measures: [{ kind: 'count_persons' }] } },
+      { id: 'o', op: 'output@1', inputs: { table: 'c' }, params: {} },
+    ];
+    const d = plan(inDomain).stages[0];
+    if (d?.kind !== 'domain') throw new Error('no stage');
+    expect(compileRel(d.rel, '2026-06-30').sql).toContain('WHERE l."house_id" = r."house_id" AND l."tenant_id_number" = r."owner_id_number")');
+    // A pair of different types is refused when the pipeline is validated (LAB-E085).
+    expect(() => plan(sep({ left: 'district_code', right: 'visited_on' }))).toThrow(expect.objectContaining({ code: 'LAB-E085', field: 'params.alsoMatch.0.right' }));
+  });
 });

@@ -58,6 +58,12 @@ export interface ProtocolStep {
   readonly senderRel: Rel;
   readonly receiverKey: string;
   readonly senderKey: string;
+  /**
+   * Further columns of each side appended to the key in the item (`ID‖district`, a join's
+   * `alsoMatch`: geography codes only), in the same order on both sides. Absent: the key alone.
+   */
+  readonly receiverAlso?: readonly string[];
+  readonly senderAlso?: readonly string[];
   readonly after: readonly string[];
   /** face-compare only: the columns, model, dimension and threshold of the comparison. */
   readonly face?: FaceCompareSpec;
@@ -126,13 +132,29 @@ function crossDomainJoin(nodeId: string, r: Extract<Rel, { kind: 'join' }>, left
       nodeId, field: lKind ? 'params.rightKey' : 'params.leftKey',
     });
   }
+  // An identifier-derived item: the ID number (or address key) ‖ geography codes of the same level
+  // on both sides (e.g. "registered in this district" against "lives in this district"). The
+  // composite is built in each domain's item SQL only: it is never a column, never grouped or output.
+  const also = r.alsoKeys ?? [];
+  also.forEach((a, i) => {
+    const lc = left.columns.find((c) => c.name === a.left);
+    const rc = right.columns.find((c) => c.name === a.right);
+    if (!lc || !rc || lc.semantic !== 'geo_code' || rc.semantic !== 'geo_code' || lc.geoLevel === undefined || lc.geoLevel !== rc.geoLevel) {
+      throw new LabError('LAB-E167', {
+        detail: t(`跨部门匹配的附加匹配列须两侧同为同级地理编码（${a.left} / ${a.right}）`, `extra match columns of a cross-department match must be geography codes of the same level on both sides (${a.left} / ${a.right})`),
+        hint: t('如身份号码加户籍区划代码对身份号码加居住区划代码', 'e.g. ID number with registered district code against ID number with residence district code'),
+        nodeId, field: `params.alsoMatch.${i}`,
+      });
+    }
+  });
   const id = protocolStepId(nodeId);
   const step: ProtocolStep = {
     kind: 'protocol', id, protocol: 'psi-membership', domains: [receiver, sender], nodeId, receiver, sender,
     receiverRel: r.left, senderRel: r.right, receiverKey: r.leftKey, senderKey: r.rightKey,
+    ...(also.length > 0 ? { receiverAlso: also.map((a) => a.left), senderAlso: also.map((a) => a.right) } : {}),
     after: [...new Set([...memberSteps(r.left), ...memberSteps(r.right)])],
   };
-  return { step, rel: rel.member(r.left, r.leftKey, id, r.joinType === 'anti') };
+  return { step, rel: rel.member(r.left, r.leftKey, id, r.joinType === 'anti', also.map((a) => a.left)) };
 }
 
 export function planPipeline(p: ValidPipeline): Plan {

@@ -108,7 +108,7 @@ export function stepFor(domain: DomainId, payload: Pick<PsiPayload, 'pipeline' |
   return step;
 }
 
-/** This side's distinct items (its key column, normalised), read inside the domain; its conditions audited first when a threshold is given. */
+/** This side's distinct items (its key column, normalised; with the step's extra geography columns appended, `ID|district`), read inside the domain; its conditions audited first when a threshold is given. */
 export async function sideItems(db: Database, step: ProtocolStep, side: 'receiver' | 'sender', jobId: string, signal?: AbortSignal, threshold?: number): Promise<string[]> {
   const asOf = await snapshotDate(db);
   if (threshold !== undefined) {
@@ -118,7 +118,8 @@ export async function sideItems(db: Database, step: ProtocolStep, side: 'receive
     const population = rel.aggregate(rows, [], [[]], [{ name: 'n', kind: 'count_persons' }], key, false);
     await auditStageConditions(db, population, asOf, threshold, { jobId, timeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   }
-  const q = compileProtocolItems(side === 'receiver' ? step.receiverRel : step.senderRel, side === 'receiver' ? step.receiverKey : step.senderKey, asOf, { jobId });
+  const also = (side === 'receiver' ? step.receiverAlso : step.senderAlso) ?? [];
+  const q = compileProtocolItems(side === 'receiver' ? step.receiverRel : step.senderRel, side === 'receiver' ? step.receiverKey : step.senderKey, asOf, { jobId }, also);
   const rows = await db.readOnlyQuery<{ item: string }>(q.sql, q.parameters, { timeoutMs: DEFAULT_STATEMENT_TIMEOUT_MS, ...(signal ? { signal } : {}) });
   return rows.map((r) => r.item);
 }
