@@ -33,6 +33,7 @@ import { missingRequired, startParams } from '../editor/schema.ts';
 import { useRun } from '../editor/useRun.ts';
 import { useValidation, validationKey } from '../editor/useValidation.ts';
 import { DisclosurePanel } from '../editor/DisclosurePanel.tsx';
+import { MockPreview } from '../preview/MockPreview.tsx';
 import { useDisclosurePreview } from '../editor/useDisclosurePreview.ts';
 import { useLang } from '../i18n/index.ts';
 
@@ -526,7 +527,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
           inputColumns={columnsFor}
           onParams={(params, group) => { if (selected) apply((d) => updateNode(d, selected.id, { params }), group); }}
           onLabel={(label) => { if (selected) apply((d) => updateNode(d, selected.id, { label }), `label:${selected.id}`); }}
-          extra={selected ? <DisclosurePanel preview={disclosure} nodeId={selected.id} /> : undefined}
+          extra={selected ? <><MockPreview doc={doc} nodeId={selected.id} catalog={catalog} /><DisclosurePanel preview={disclosure} nodeId={selected.id} /></> : undefined}
         />
       </div>
       <Tabs
