@@ -85,3 +85,113 @@ export function chartData(t: ReleasedTable, mode: ChartMode, measure: number): C
     series: seriesKeys.map((k) => ({ key: k, values: values.get(k) ?? [] })),
   };
 }
+
+// ——— Population pyramid (S7: age band × sex, optionally by district) and trend over periods ———
+
+/** An age band as the expression language's bucket() writes it: '15-24' or '80+'. */
+const BAND = /^\d+(-\d+|\+)$/;
+/** A period: a year, a year-month, a date, or a year with a quarter ('2026-Q2'). */
+const PERIOD = /^\d{4}(-(\d{2}|Q[1-4])(-\d{2})?)?$/;
+const bandLow = (b: string) => Number(b.split(/[-+]/)[0]);
+
+/** Which key is the age band, which the sex (codes M/F), for a pyramid; undefined when the table has none. */
+export function pyramidKeys(t: ReleasedTable): { band: number; sex: number; others: number[] } | undefined {
+  const keys = t.columns.filter((c) => c.role === 'key');
+  const valuesOf = (k: number) => new Set(t.rows.filter((r) => !rolledUp(r, k, keys.length)).map((r) => r.keys[k] ?? null));
+  let band = -1;
+  let sex = -1;
+  keys.forEach((_, k) => {
+    const vs = [...valuesOf(k)].filter((v) => v !== null);
+    if (vs.length === 0) return;
+    if (band < 0 && vs.every((v) => BAND.test(v))) band = k;
+    else if (sex < 0 && vs.every((v) => v === 'M' || v === 'F')) sex = k;
+  });
+  if (band < 0 || sex < 0) return undefined;
+  return { band, sex, others: keys.map((_, k) => k).filter((k) => k !== band && k !== sex) };
+}
+
+export interface PyramidData {
+  /** Age bands, youngest first (the chart draws them bottom up). */
+  readonly bands: readonly string[];
+  /** Released counts per band; null where suppressed (a gap, never 0). */
+  readonly male: readonly (number | null)[];
+  readonly female: readonly (number | null)[];
+  readonly suppressed: number;
+}
+
+/**
+ * The pyramid at one value of each other key (`at`: the key's index → its value, or absent for the
+ * total over it: rows where that key is rolled up). Cells the guard suppressed are gaps.
+ */
+export function pyramidData(t: ReleasedTable, measure: number, at: ReadonlyMap<number, string | null> = new Map()): PyramidData | undefined {
+  const pk = pyramidKeys(t);
+  if (!pk) return undefined;
+  const keys = keyCount(t);
+  const rows = t.rows.filter((r) => !rolledUp(r, pk.band, keys) && !rolledUp(r, pk.sex, keys) && pk.others.every((k) => (at.has(k) ? !rolledUp(r, k, keys) && (r.keys[k] ?? null) === at.get(k) : rolledUp(r, k, keys))));
+  const bands = [...new Set(rows.map((r) => r.keys[pk.band] ?? null).filter((b): b is string => b !== null))].sort((a, b) => bandLow(a) - bandLow(b));
+  const index = new Map(bands.map((b, i) => [b, i]));
+  const male = bands.map((): number | null => null);
+  const female = bands.map((): number | null => null);
+  let suppressed = 0;
+  for (const r of rows) {
+    const i = index.get(r.keys[pk.band] ?? '');
+    if (i === undefined) continue;
+    const v = drawnValue(r, measure);
+    if (v === null) suppressed += 1;
+    (r.keys[pk.sex] === 'M' ? male : female)[i] = v;
+  }
+  return { bands, male, female, suppressed };
+}
+
+/** The values another key takes among the pyramid's rows (e.g. the districts to choose from). */
+export function pyramidChoices(t: ReleasedTable, key: number): (string | null)[] {
+  const keys = keyCount(t);
+  return [...new Set(t.rows.filter((r) => !rolledUp(r, key, keys)).map((r) => r.keys[key] ?? null))].sort(byCode);
+}
+
+/** The key holding periods (years, months, dates, quarters), for a trend; undefined when none. */
+export function periodKey(t: ReleasedTable): number | undefined {
+  const keys = keyCount(t);
+  for (let k = 0; k < keys; k++) {
+    const vs = t.rows.filter((r) => !rolledUp(r, k, keys)).map((r) => r.keys[k] ?? null).filter((v): v is string => v !== null);
+    if (vs.length >= 2 && vs.every((v) => PERIOD.test(v))) return k;
+  }
+  return undefined;
+}
+
+export interface TrendData {
+  /** Periods in time order. */
+  readonly periods: readonly string[];
+  /** One line per value of the other key shown (`key` null: the total line). */
+  readonly series: readonly ChartSeries[];
+  readonly suppressed: number;
+}
+
+/**
+ * A trend over the period key: the total line (every other key rolled up), or one line per value of
+ * `by` (the rows holding exactly the period and `by`). Suppressed cells are gaps in the line.
+ */
+export function trendData(t: ReleasedTable, measure: number, by?: number): TrendData | undefined {
+  const pk = periodKey(t);
+  if (pk === undefined) return undefined;
+  const keys = keyCount(t);
+  const rows = t.rows.filter((r) => {
+    for (let k = 0; k < keys; k++) if (rolledUp(r, k, keys) !== (k !== pk && k !== by)) return false;
+    return true;
+  });
+  if (rows.length === 0) return undefined;
+  const periods = [...new Set(rows.map((r) => r.keys[pk] ?? null).filter((p): p is string => p !== null))].sort();
+  const index = new Map(periods.map((p, i) => [p, i]));
+  const lineKeys = by === undefined ? [null] : [...new Set(rows.map((r) => r.keys[by] ?? null))].sort(byCode);
+  const lines = new Map(lineKeys.map((k) => [k, periods.map((): number | null => null)]));
+  let suppressed = 0;
+  for (const r of rows) {
+    const i = index.get(r.keys[pk] ?? '');
+    const line = lines.get(by === undefined ? null : r.keys[by] ?? null);
+    if (i === undefined || !line) continue;
+    const v = drawnValue(r, measure);
+    if (v === null) suppressed += 1;
+    line[i] = v;
+  }
+  return { periods, suppressed, series: lineKeys.map((k) => ({ key: k, values: lines.get(k) ?? [] })) };
+}
