@@ -148,7 +148,8 @@ export function planConditionAudit(aggregate: Rel, asOf: string, options: Compil
       return [`${countUnits} FILTER (WHERE (${cond})) AS ${ident(`i${k}`)}`, `${countUnits} FILTER (WHERE (${cond}) IS NOT TRUE) AS ${ident(`o${k}`)}`];
     });
     out.push({
-      query: { sql: `SELECT ${cols.join(', ')} FROM (${inner.sql}) q`, parameters: params.values },
+      // A WITH query like the stage's own (operators and tests recognise a stage's queries by it).
+      query: { sql: `WITH q AS (${inner.sql}) SELECT ${cols.join(', ')} FROM q`, parameters: params.values },
       probes: probes.map(({ origin, span }) => ({ origin, span })),
     });
   }

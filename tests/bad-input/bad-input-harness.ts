@@ -39,8 +39,9 @@ const PASSWORD = 'bad-input-analyst-pw-42';
 
 /**
  * The real HTTP app on a throwaway control database, with the in-process queue and a registry
- * worker holding a tiny registry (60 persons, birth years 1940–1999, snapshot 2026-06-30), and an
- * analyst signed in. Other domains have no worker: a stage sent to one would stay queued.
+ * worker holding a tiny registry (60 persons, birth years 1940–1999, snapshot 2026-06-30; every
+ * fifth deregistered, so that S1's `status = 'active'` holds and fails for more than 7 persons and
+ * passes the condition audit), and an analyst signed in. Other domains have no worker: a stage sent to one would stay queued.
  */
 export async function createBadInputLab(): Promise<BadInputLab> {
   const lab = await createPgTestLab();
@@ -53,7 +54,7 @@ export async function createBadInputLab(): Promise<BadInputLab> {
     await sql`INSERT INTO person (person_id, id_number, name, sex, birth_date, household_id, household_type, native_region_code,
       district_code, street_code, community_code, grid_code, address, registered_on, status)
       VALUES (${i + 1}, ${id}, '测试', ${i % 2 ? 'F' : 'M'}, ${`${year}-01-01`}, ${i + 1}, 'local', '440104',
-        '440104', '440104001', '440104001001', '440104001001001', '地址', '2020-01-01', 'active')`.execute(registry.kysely);
+        '440104', '440104001', '440104001001', '440104001001001', '地址', '2020-01-01', ${i % 5 === 0 ? 'deregistered' : 'active'})`.execute(registry.kysely);
   }
   await sql`INSERT INTO lab_meta (key, value) VALUES ('as_of', '2026-06-30')`.execute(registry.kysely);
 
