@@ -10,7 +10,8 @@ const PLACEHOLDER = /\$(\d+)::(bigint|numeric|text|date|boolean)\b/g;
 const IDENT = /^[a-z_][a-z0-9_]{0,62}$/;
 
 /** String constants the compiler itself writes (date_part fields, formats, clamping dates). */
-const FIXED_STRINGS = new Set(["'year'", "'month'", "'quarter'", "'YYYYMMDD'", "'M'", "'F'", "'2000-01-01'", "'0001-01-01'", "'9999-12-31'"]);
+// '|': the separator of a composite protocol item (ID number ‖ geography code, `protocolItemSql`).
+const FIXED_STRINGS = new Set(["'year'", "'month'", "'quarter'", "'YYYYMMDD'", "'M'", "'F'", "'2000-01-01'", "'0001-01-01'", "'9999-12-31'", "'|'"]);
 
 /** Words the expression compiler writes (functions, keywords, casts). */
 const EXPRESSION_WORDS = new Set([
