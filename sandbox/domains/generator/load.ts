@@ -97,13 +97,24 @@ export function createIndexSql(ix: { table: string; columns: readonly string[]; 
 export const domainTables = (domain: DomainId): string[] => ['geo_unit', ...TABLES.filter((t) => t.domain === domain).map((t) => t.table)];
 
 /**
+ * What a domain keeps about its loaded population besides the data (cleared with it when the city
+ * is loaded again): the release ledger, protocol-step members and face outcomes, follow-up lists,
+ * field photos and enrolled reference images. Those a domain's migrations did not create are skipped.
+ */
+const POPULATION_BOOKKEEPING = ['lab_release_cell', 'lab_release', 'lab_psi_member', 'lab_face_outcome', 'lab_follow_up_row', 'lab_follow_up_list', 'field_photo', 'reference_image'] as const;
+
+/**
  * Forgets any previous load: removes the completion marker first, then indexes and rows. The release
- * ledger goes too: it describes the population that was loaded, not the next one.
+ * ledger, protocol members, follow-up lists and captured photos go too: they describe the population
+ * that was loaded, not the next one.
  */
 export async function resetDomain(db: Database, domain: DomainId): Promise<void> {
   await metaDb(db).deleteFrom('lab_meta').execute();
+  const present = await db.kysely.introspection.getTables();
+  const names = new Set(present.map((t) => t.name));
+  const bookkeeping = POPULATION_BOOKKEEPING.filter((t) => names.has(t));
   const drops = DOMAIN_INDEXES[domain].map((ix) => `DROP INDEX IF EXISTS ${quoteIdent(indexName(ix.table, ix.columns))};`);
-  await db.exec(`${drops.join('\n')}\nTRUNCATE ${[...domainTables(domain), 'lab_release_cell', 'lab_release'].map(quoteIdent).join(', ')};`);
+  await db.exec(`${drops.join('\n')}\nTRUNCATE ${[...domainTables(domain), ...bookkeeping].map(quoteIdent).join(', ')};`);
 }
 
 /** geo_unit rows as COPY text. */
