@@ -34,8 +34,8 @@ export function MockPreview({ doc, nodeId, catalog }: { doc: EditorDoc; nodeId: 
       title={<Space size={6}><ExperimentOutlined />{t('mock.title')}</Space>}
       extra={<Tag color="orange" data-testid="mock-label">{t('mock.tag')}</Tag>}
     >
-      <Space direction="vertical" size={4} className="lab-mock-body">
-        <Typography.Text type="secondary">{t('mock.help', { n: MOCK_ROWS })}</Typography.Text>
+      <div className="lab-mock-body">
+        <Typography.Paragraph type="secondary" className="lab-mock-help">{t('mock.help', { n: MOCK_ROWS })}</Typography.Paragraph>
         {!asked && <Button size="small" icon={<ExperimentOutlined />} onClick={() => { setAsked(true); }} data-testid="mock-preview-run">{t('mock.run')}</Button>}
         {asked && !r && <Typography.Text type="secondary">{t('common.loading')}</Typography.Text>}
         {r && !r.ok && (
@@ -57,7 +57,7 @@ export function MockPreview({ doc, nodeId, catalog }: { doc: EditorDoc; nodeId: 
             />
           </>
         )}
-      </Space>
+      </div>
     </Card>
   );
 }
