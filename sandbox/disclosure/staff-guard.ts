@@ -7,6 +7,9 @@ import type { ReleasedRow, ReleasedTable } from './released-table.ts';
 import { cellIdentity, type LedgerEntry, type PriorReleases } from './release-ledger.ts';
 import { secondarySuppression } from './secondary-suppression.ts';
 import { protectSums, type SumMeasure } from './sum-protection.ts';
+import { contributionStep, meanStep } from './rounding.ts';
+
+export { contributionStep, meanStep } from './rounding.ts';
 
 export type RawRow = Readonly<Record<string, unknown>>;
 
@@ -236,21 +239,6 @@ function releasedValues(table: AggregateTable, row: RawRow, units: number, offse
       }
     }
   });
-}
-
-/** The largest per-person contribution raised to the 1-2-5 series (1, 2, 5, 10, …), at least 1. */
-export function contributionStep(top1: number): number {
-  return top1 <= 1 || !Number.isFinite(top1) ? 1 : meanStep(top1);
-}
-
-/** The smallest step of the 1-2-5 series (0.1, 0.2, 0.5, 1, 2, 5, 10, …) at least `min`. */
-export function meanStep(min: number): number {
-  for (let e = -1; ; e++) {
-    for (const f of [1, 2, 5]) {
-      const step = Number((f * 10 ** e).toFixed(Math.max(0, -e)));
-      if (step >= min - 1e-12) return step;
-    }
-  }
 }
 
 function compareKeys(a: readonly (string | null)[], b: readonly (string | null)[]): number {
