@@ -9,7 +9,8 @@ const example = (name: string) => JSON.parse(readFileSync(new URL(`../../example
 
 /**
  * More of the workspace in Debian's Chromium against the real server: renaming and deleting
- * pipelines in the pipeline list, the preview of a node on mock rows (模拟数据), S7 as a population
+ * pipelines in the pipeline list, the preview of a node on mock rows (模拟数据) with its cells as the
+ * guard's primary rules would release them, S7 as a population
  * pyramid, and S4a run by an analyst whose follow-up list the social steward then opens. Nothing
  * from another origin, no CSP violation, no page error.
  *
@@ -84,6 +85,19 @@ describe('workspace: manage pipelines, mock preview, pyramid, S4a follow-up list
     // Another node: once asked, the preview follows the selection — the roll-up's groups of mock rows.
     await page.getByTestId('node-rollup').click();
     await expect.poll(() => page.getByTestId('mock-preview-table').locator('thead').textContent()).toContain('persons');
+    // The table node: the mock table as the guard's primary rules would release it, under the policy
+    // in force (the disclosure preview's parameters) — small cells marked suppressed, the rest rounded.
+    const guard = preview.getByTestId('mock-guard');
+    await guard.waitFor({ timeout: 20_000 });
+    expect(await guard.getAttribute('data-threshold')).toBe(await page.getByTestId('disclosure-preview').getAttribute('data-threshold'));
+    expect(Number(await guard.getAttribute('data-suppressed'))).toBeGreaterThan(0);
+    await guard.getByTestId('mock-suppressed').first().waitFor();
+    expect(await guard.getByTestId('mock-suppressed').first().textContent()).toBe('已抑制');
+    const rounded = Number(await guard.getByTestId('mock-rounded').first().textContent());
+    expect(rounded % Number(await guard.getAttribute('data-rounding'))).toBe(0);
+    expect(await guard.getByTestId('mock-guard-note').textContent()).toContain('次级抑制');
+    await guard.getByTestId('mock-guard-table').scrollIntoViewIfNeeded();
+    await shot('editor-mock-guard-zh');
   }, 90_000);
 
   it('renames and deletes pipelines in the pipeline list', async () => {

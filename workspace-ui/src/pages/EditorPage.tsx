@@ -527,7 +527,7 @@ function Editor({ registry, catalog }: { registry: OperatorRegistry; catalog: re
           inputColumns={columnsFor}
           onParams={(params, group) => { if (selected) apply((d) => updateNode(d, selected.id, { params }), group); }}
           onLabel={(label) => { if (selected) apply((d) => updateNode(d, selected.id, { label }), `label:${selected.id}`); }}
-          extra={selected ? <><MockPreview doc={doc} nodeId={selected.id} catalog={catalog} /><DisclosurePanel preview={disclosure} nodeId={selected.id} /></> : undefined}
+          extra={selected ? <><MockPreview doc={doc} nodeId={selected.id} catalog={catalog} disclosure={disclosure} /><DisclosurePanel preview={disclosure} nodeId={selected.id} /></> : undefined}
         />
       </div>
       <Tabs

@@ -13,12 +13,15 @@ import { mockRows, type MockContext } from './mock-rows.ts';
 
 export const MOCK_ROWS = 200;
 
+/** A table node's grouping: the mock rows that reach it, its keys (finest first) and its measures. */
+export interface MockAggregate { readonly rows: readonly Row[]; readonly keys: readonly string[]; readonly measures: readonly Measure[]; readonly names: readonly string[] }
+
 export type PreviewResult =
-  | { readonly ok: true; readonly kind: 'rows' | 'table'; readonly columns: readonly string[]; readonly rows: readonly Row[]; readonly sourceRows: number }
+  | { readonly ok: true; readonly kind: 'rows' | 'table'; readonly columns: readonly string[]; readonly rows: readonly Row[]; readonly sourceRows: number; readonly aggregate?: MockAggregate }
   | { readonly ok: false; readonly reason: 'unsupported'; readonly op: string; readonly nodeId: string }
   | { readonly ok: false; readonly reason: 'incomplete' | 'expression'; readonly nodeId: string; readonly detail?: string };
 
-interface Rel { readonly kind: 'rows' | 'table'; readonly columns: readonly string[]; readonly rows: readonly Row[]; readonly sourceRows: number }
+interface Rel { readonly kind: 'rows' | 'table'; readonly columns: readonly string[]; readonly rows: readonly Row[]; readonly sourceRows: number; readonly aggregate?: MockAggregate }
 class Stop extends Error { constructor(readonly result: Exclude<PreviewResult, { ok: true }>) { super(result.reason); } }
 
 const opId = (op: string) => op.split('@')[0] ?? op;
@@ -29,9 +32,10 @@ function expr(text: unknown, nodeId: string) {
   try { return parseExpression(text); } catch (e) { throw new Stop({ ok: false, reason: 'expression', nodeId, detail: e instanceof Error ? e.message : String(e) }); }
 }
 
-interface Measure { readonly kind: string; readonly column?: string; readonly name?: string }
+export interface Measure { readonly kind: string; readonly column?: string; readonly name?: string }
+export const measureName = (m: Measure): string => m.name ?? (m.kind === 'count_persons' ? 'persons' : `${m.kind}_${m.column ?? ''}`);
 function group(input: Rel, keys: readonly string[], measures: readonly Measure[]): Rel {
-  const names = measures.map((m) => m.name ?? (m.kind === 'count_persons' ? 'persons' : `${m.kind}_${m.column ?? ''}`));
+  const names = measures.map(measureName);
   const groups = new Map<string, { keys: Value[]; rows: Row[] }>();
   for (const r of input.rows) {
     const k = keys.map((c) => r[c] ?? null);
@@ -52,7 +56,7 @@ function group(input: Rel, keys: readonly string[], measures: readonly Measure[]
     });
     return out;
   });
-  return { kind: 'table', columns: [...keys, ...names], rows, sourceRows: input.sourceRows };
+  return { kind: 'table', columns: [...keys, ...names], rows, sourceRows: input.sourceRows, aggregate: { rows: input.rows, keys, measures, names } };
 }
 
 /** The output of `nodeId` on mock rows (its first output port). */
@@ -116,7 +120,7 @@ export function previewNode(doc: EditorDoc, nodeId: string, catalog: readonly Ca
   };
   try {
     const r = run(nodeId);
-    return { ok: true, kind: r.kind, columns: r.columns, rows: r.rows, sourceRows: r.sourceRows };
+    return { ok: true, kind: r.kind, columns: r.columns, rows: r.rows, sourceRows: r.sourceRows, ...(r.aggregate ? { aggregate: r.aggregate } : {}) };
   } catch (e) {
     if (e instanceof Stop) return e.result;
     throw e;
