@@ -177,7 +177,13 @@ export async function run(argv: string[]): Promise<void> {
       if (pre.grandTotal !== sqlTotal) problems.push(`grand totals differ: sql ${sqlTotal}, lab pre-guard ${pre.grandTotal}`);
       if (pre.groupings.length !== sqlSets.size || pre.groupings.some((g) => !sqlSets.has(g))) problems.push('grouping sets differ');
     }
-    for (const r of labRuns) if (r.table.guard.cells !== sqlRows.length) problems.push(`cells differ: sql ${sqlRows.length}, lab job ${r.table.guard.cells}`);
+    // A released table lists its released cells and the suppressed cells that hold one of them
+    // (docs/disclosure.md, "listed cells"): never more cells than the query has, and the same
+    // number on every run of the same population.
+    for (const r of labRuns) {
+      if (r.table.guard.cells > sqlRows.length) problems.push(`the lab job lists ${r.table.guard.cells} cells, more than the ${sqlRows.length} the query has`);
+      if (r.table.guard.cells !== labRuns[0]?.table.guard.cells) problems.push(`runs list different numbers of cells: ${labRuns.map((x) => x.table.guard.cells).join(', ')}`);
+    }
     if (sqlRuns.some((r) => r.rows.length !== sqlRows.length)) problems.push('the hand-written query returned different row counts across runs');
     if (releasedTotal !== null && Math.abs(releasedTotal - sqlTotal) > DEFAULT_STAFF_PARAMS.rounding / 2 + (DEFAULT_STAFF_PARAMS.cellKeyNoise?.d ?? 0)) problems.push(`released grand total ${releasedTotal} is not the true ${sqlTotal} rounded`);
     const reruns = labRuns.filter((r) => r.deliveries > 1).length;
