@@ -127,6 +127,10 @@ describe('workspace lists in the browser', () => {
     expect(await rows.first().locator('td').first().textContent()).toBe(`${name}（副本）`);
     await shot('pipelines-zh');
 
+    // The duplicate button's tooltip stays up while the pointer rests there, and the copy's row now
+    // sits under it: move away until no tooltip covers the row's other buttons.
+    await page.mouse.move(0, 0);
+    await expect.poll(() => page.locator('.ant-tooltip:not(.ant-tooltip-hidden)').count()).toBe(0);
     await rows.first().getByTestId('open-pipeline').click();
     await page.waitForURL(/\/editor\/[A-Za-z0-9_-]+$/);
     await expect.poll(() => page.getByLabel('流程名称').inputValue(), { timeout: 20_000 }).toBe(`${name}（副本）`);
